@@ -1,0 +1,17 @@
+"""Root URLs. Pages are under a language prefix (none for Serbian Latin, the
+default; /sr/ for Cyrillic, /en/ for English); the API and admin are not."""
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("tabulation.api.urls")),
+]
+urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("tabulation.urls")),
+    prefix_default_language=False,
+)

@@ -1,0 +1,1 @@
+"""Reads: querysets and ready-made read models."""

@@ -1,0 +1,1 @@
+"""Writes: one transaction each, one audit entry each, work enqueued on commit."""
