@@ -39,8 +39,9 @@ bench: install
 
 # Collect the strings marked for translation and compile the catalogues.
 messages: install
-	$(BIN)/python manage.py makemessages --locale sr_Latn --locale sr --locale en --ignore '.venv/*' --ignore 'var/*'
-	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
+	$(BIN)/python manage.py makemessages --locale sr_Latn --locale en --no-obsolete \
+		--ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*'
+	$(BIN)/python manage.py compile_translations
 
 clean:
 	rm -rf var
