@@ -1,0 +1,165 @@
+"""Roles (Django groups with permissions) and clerk assignments.
+
+Three roles, RULES.md and ARCHITECTURE.md "Users":
+- clerk: enters the records of the stations assigned to them;
+- commission member (staff): decides and certifies;
+- administrator (staff): sets up the election and the accounts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps as django_apps
+from django.apps.registry import Apps
+from django.contrib.auth.models import AbstractBaseUser, Group, User
+from django.db import transaction
+
+from tabulation.models import ClerkAssignment, Election, Municipality, PollingStation
+from tabulation.services.audit import audit_append
+
+ROLE_CLERK = "clerk"
+ROLE_COMMISSION_MEMBER = "commission member"
+ROLE_ADMINISTRATOR = "administrator"
+ROLES = (ROLE_CLERK, ROLE_COMMISSION_MEMBER, ROLE_ADMINISTRATOR)
+# Roles that work in the admin site and see everything.
+STAFF_ROLES = (ROLE_COMMISSION_MEMBER, ROLE_ADMINISTRATOR)
+
+# Custom permissions: (model, codename, name). They are declared on the
+# models' Meta too; they are listed here so that the migration can create
+# them before post_migrate does.
+CUSTOM_PERMISSIONS = (
+    ("recordentry", "enter_record", "Can enter polling-station records"),
+    ("decision", "decide", "Can take decisions of the commission"),
+    ("resultsnapshot", "certify", "Can certify official results"),
+    ("election", "import_election", "Can import an election's setup"),
+)
+
+_ELECTION_MODELS = (
+    "election",
+    "municipality",
+    "pollingstation",
+    "electorallist",
+    "candidate",
+)
+_COUNT_MODELS = (
+    "stationround",
+    "recordentry",
+    "recordentryvote",
+    "acceptedrecord",
+    "acceptedvote",
+    "finding",
+    "decision",
+    "resultsnapshot",
+    "clerkassignment",
+    "auditevent",
+)
+
+
+def _view(models: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    return [("tabulation", model, f"view_{model}") for model in models]
+
+
+# role -> [(app_label, model, codename)]
+ROLE_PERMISSIONS: dict[str, list[tuple[str, str, str]]] = {
+    ROLE_CLERK: [
+        ("tabulation", "recordentry", "enter_record"),
+        *_view(("election", "municipality", "pollingstation", "electorallist", "stationround")),
+    ],
+    ROLE_COMMISSION_MEMBER: [
+        ("tabulation", "decision", "decide"),
+        ("tabulation", "resultsnapshot", "certify"),
+        *_view(_ELECTION_MODELS + _COUNT_MODELS),
+    ],
+    ROLE_ADMINISTRATOR: [
+        ("tabulation", "election", "import_election"),
+        *_view(_ELECTION_MODELS + _COUNT_MODELS),
+        ("auth", "user", "view_user"),
+        ("auth", "user", "add_user"),
+        ("auth", "user", "change_user"),
+        ("auth", "group", "view_group"),
+    ],
+}
+
+
+def _permission_name(app_label: str, model: str, codename: str) -> str:
+    for custom_model, custom_codename, name in CUSTOM_PERMISSIONS:
+        if (custom_model, custom_codename) == (model, codename):
+            return name
+    action, _, _ = codename.partition("_")
+    return f"Can {action} {model}"
+
+
+def ensure_roles(*, apps: Apps | None = None) -> None:
+    """Create the three groups and their permissions if missing; idempotent.
+
+    Run by migration 0002 (with the historical app registry) and by the
+    election import, because a flushed database (TransactionTestCase) loses
+    groups. Permissions are created here too when missing, since in a fresh
+    migrate Django creates them only after all migrations (post_migrate);
+    post_migrate then finds them and leaves them be. Writes no audit event:
+    it only brings the fixed role definitions into the database, it decides
+    nothing (callers that do, such as the import, record their own event).
+    """
+    registry: Any = apps or django_apps
+    group_model = registry.get_model("auth", "Group")
+    permission_model = registry.get_model("auth", "Permission")
+    content_type_model = registry.get_model("contenttypes", "ContentType")
+    with transaction.atomic():
+        for role, permissions in ROLE_PERMISSIONS.items():
+            group, _ = group_model.objects.get_or_create(name=role)
+            wanted = []
+            for app_label, model, codename in permissions:
+                content_type, _ = content_type_model.objects.get_or_create(
+                    app_label=app_label, model=model
+                )
+                permission, _ = permission_model.objects.get_or_create(
+                    content_type=content_type,
+                    codename=codename,
+                    defaults={"name": _permission_name(app_label, model, codename)},
+                )
+                wanted.append(permission)
+            group.permissions.add(*wanted)
+
+
+def clerk_assign(
+    *,
+    actor: AbstractBaseUser | None,
+    user: User,
+    election: Election,
+    station: PollingStation | None = None,
+    municipality: Municipality | None = None,
+    client_address: str | None = None,
+) -> ClerkAssignment:
+    """Let `user` enter one station, or every station of a municipality.
+
+    Idempotent: assigning what is already assigned returns the existing row
+    and records nothing.
+    """
+    if (station is None) == (municipality is None):
+        raise ValueError("assign a clerk to exactly one of a station or a municipality")
+    target = station or municipality
+    assert target is not None
+    if target.election_id != election.pk:
+        raise ValueError(f"{target} is not part of {election}")
+    with transaction.atomic():
+        ensure_roles()
+        assignment, created = ClerkAssignment.objects.get_or_create(
+            election=election, user=user, station=station, municipality=municipality
+        )
+        if created:
+            user.groups.add(Group.objects.get(name=ROLE_CLERK))
+            audit_append(
+                actor=actor,
+                action="clerk.assign",
+                obj=assignment,
+                station_code=station.code if station else "",
+                after={
+                    "user": user.get_username(),
+                    "election": election.slug,
+                    "station": station.code if station else None,
+                    "municipality": municipality.code if municipality else None,
+                },
+                client_address=client_address,
+            )
+        return assignment
