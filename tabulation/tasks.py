@@ -11,3 +11,12 @@ from celery import shared_task
 def ping() -> dict[str, object]:
     """Answer from a worker process: proves the broker and a worker are alive."""
     return {"pong": True, "hostname": socket.gethostname(), "pid": os.getpid()}
+
+
+@shared_task(name="tabulation.tabulate")
+def tabulate(election_id: int) -> None:
+    """Recount the election from its accepted records and publish a snapshot.
+
+    Placeholder until tabulation lands; the name and argument are the contract
+    that record entry enqueues against.
+    """
