@@ -914,3 +914,45 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.hash[:12]}"
+
+
+# --- Coordination of tabulation runs ------------------------------------------------
+
+
+class TabulationState(models.Model):
+    """Who is tabulating an election, and whether more work is waiting
+    (docs/tabulation.md).
+
+    Machinery, not election data: the row is changed in place, always by a
+    conditional UPDATE, so that two workers never both think they hold the
+    run (the pattern of healthchecks' sendalerts). `pending` set means "a
+    tabulation is wanted after the one that is running, if any"; at most one
+    task waits for it. `lease_expires_at` in the future means a run holds the
+    election; a worker killed mid-run leaves a lease that simply expires.
+    """
+
+    election = models.OneToOneField(
+        Election,
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="tabulation_state",
+        verbose_name=_("election"),
+    )
+    pending = models.BooleanField(_("tabulation wanted"), default=False)
+    requested_at = models.DateTimeField(_("requested at"), null=True, blank=True)
+    run_token = models.CharField(_("run token"), max_length=32, blank=True)
+    run_started_at = models.DateTimeField(_("run started at"), null=True, blank=True)
+    lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
+    # When the last completed run began reading: records accepted before it are in.
+    last_read_at = models.DateTimeField(_("last read at"), null=True, blank=True)
+    last_snapshot_inputs_hash = models.CharField(
+        _("inputs hash of the last snapshot"), max_length=64, blank=True
+    )
+    published_version = models.PositiveIntegerField(_("published version"), default=0)
+
+    class Meta:
+        verbose_name = _("tabulation state")
+        verbose_name_plural = _("tabulation states")
+
+    def __str__(self) -> str:
+        return f"{self.election_id}: pending={self.pending} lease={self.lease_expires_at}"

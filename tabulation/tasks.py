@@ -1,10 +1,28 @@
 """Celery tasks: an interface like the views. They take ids, call a service,
-and are safe to run twice."""
+and are safe to run twice.
+
+Acknowledged late (CELERY_TASK_ACKS_LATE, globally); the global soft and hard
+time limits apply, and the tabulation tasks retry with backoff when the
+database is unreachable for a moment.
+"""
 
 import os
 import socket
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from tabulation.models import Election
+from tabulation.services.tabulation import tabulation_run, tabulation_sweep
+
+# A database restart or a locked SQLite file is worth waiting for; a bug is not.
+DATABASE_RETRY = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
 @shared_task(name="tabulation.ping")
@@ -13,10 +31,22 @@ def ping() -> dict[str, object]:
     return {"pong": True, "hostname": socket.gethostname(), "pid": os.getpid()}
 
 
-@shared_task(name="tabulation.tabulate")
-def tabulate(election_id: int) -> None:
+@shared_task(name="tabulation.tabulate", **DATABASE_RETRY)
+def tabulate(election_id: int) -> str:
     """Recount the election from its accepted records and publish a snapshot.
 
-    Placeholder until tabulation lands; the name and argument are the contract
-    that record entry enqueues against.
+    Record entry enqueues it on commit (the name and the one int argument are
+    the contract). Duplicates, late runs and bursts are harmless: the run
+    claims the election or leaves the work pending for the run that holds it
+    (services/tabulation.py, docs/tabulation.md).
     """
+    try:
+        return tabulation_run(election_id=election_id)
+    except Election.DoesNotExist:
+        return "no such election"
+
+
+@shared_task(name="tabulation.sweep", **DATABASE_RETRY)
+def sweep() -> list[int]:
+    """Every 30 s (beat): request a run for each election that needs one."""
+    return tabulation_sweep()

@@ -1,0 +1,710 @@
+"""What tabulation reads, and the results document it builds from that.
+
+Two halves (docs/tabulation.md):
+
+- ``tabulation_inputs_get`` reads one election's rows: the setup, every
+  station's live round, the accepted records of the rounds whose status is
+  ``accepted``, and the aggregates by municipality as two SQL ``GROUP BY``
+  queries (record fields per municipality, votes per municipality and list).
+  The caller runs it inside one transaction, so every query sees the same
+  rows.
+- ``results_build`` is pure: from those inputs it raises the checks that
+  need context (W1, W5, U2), allocates seats and mandates, works out
+  whether the outstanding stations can still change a seat, and returns the
+  document of docs/results-format.md (without the fields only the stored
+  snapshot knows: version, published_at, audit head), the station rows
+  published beside it, and the material of the inputs hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import Count, Max, Sum
+
+from tabulation.domain.checks import identical_records, record_not_received, turnout_outliers
+from tabulation.domain.codes import CHECKS
+from tabulation.domain.exact import fraction_rounded, fraction_to_string
+from tabulation.domain.mandates import Candidate as DomainCandidate
+from tabulation.domain.mandates import assign_mandates
+from tabulation.domain.record import Finding as DomainFinding
+from tabulation.domain.record import Record
+from tabulation.domain.seats import ElectoralList as SeatList
+from tabulation.domain.seats import allocate_seats
+from tabulation.domain.settled import seats_settled
+from tabulation.models import (
+    AcceptedRecord,
+    AcceptedVote,
+    Candidate,
+    Decision,
+    Election,
+    ElectoralList,
+    Finding,
+    Municipality,
+    PollingStation,
+    RecordFields,
+    ResultSnapshot,
+    StationRound,
+)
+
+RECORD_FIELDS = RecordFields.RECORD_FIELD_NAMES
+FORMAT_VERSION = 1
+
+# A station's place in the count, from the status of its latest round.
+COUNTED, HELD, ANNULLED, AWAITING = "counted", "held", "annulled", "awaiting"
+
+# The codes tabulation raises itself: the checks that need context.
+CONTEXT_CODES = ("W1", "W5", "U2")
+
+
+@dataclass(frozen=True, slots=True)
+class StationRow:
+    id: int
+    code: str
+    name: str
+    number: int
+    address: str
+    municipality_id: int
+    registered: int
+    round_id: int | None
+    round_number: int | None
+    round_status: str | None
+    round_created_at: datetime | None
+    ordered_at: datetime | None
+
+    @property
+    def state(self) -> str:
+        if self.round_status == StationRound.Status.ACCEPTED:
+            return COUNTED
+        if self.round_status == StationRound.Status.HELD:
+            return HELD
+        if self.round_status is None or self.round_status == StationRound.Status.ANNULLED:
+            return ANNULLED
+        return AWAITING
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    round_id: int
+    record_id: int
+    fields: dict[str, Any]
+    votes: dict[int, int]  # ballot number -> votes
+
+
+@dataclass(frozen=True, slots=True)
+class MunicipalityTotals:
+    counted: int = 0
+    registered_counted: int = 0
+    turned_out: int = 0
+    voted: int = 0
+    invalid: int = 0
+    valid: int = 0
+
+
+@dataclass(slots=True)
+class TabulationInputs:
+    election: Election
+    municipalities: list[Municipality]
+    lists: list[ElectoralList]
+    candidates: dict[int, list[DomainCandidate]]  # list id -> candidates
+    stations: list[StationRow]
+    records: dict[int, RecordRow]  # round id -> accepted record
+    municipality_totals: dict[int, MunicipalityTotals]
+    municipality_votes: dict[tuple[int, int], int]  # (municipality id, list id) -> votes
+    lots_drawn: tuple[int, ...]  # ballot numbers, in the drawn order of priority
+    findings: list[tuple[int, str, str, dict[str, Any]]]  # round id, code, status, params
+    decisions: dict[int, list[dict[str, Any]]]  # station id -> decisions about it
+    latest_version: int
+    latest_accepted_at: datetime | None = None
+    read_at: datetime | None = None
+
+
+def tabulation_inputs_get(*, election_id: int, read_at: datetime | None = None) -> TabulationInputs:
+    """Read everything one tabulation of ``election_id`` needs.
+
+    Counted records are those of rounds whose status is ``accepted``: a held
+    or annulled round is not counted, and a station has at most one round
+    that is not annulled (a database constraint), so this is the latest
+    live round of each station.
+    """
+    election = Election.objects.get(pk=election_id)
+    municipalities = list(Municipality.objects.filter(election_id=election_id).order_by("name"))
+    lists = list(ElectoralList.objects.filter(election_id=election_id).order_by("ballot_number"))
+    ballot_of = {electoral_list.pk: electoral_list.ballot_number for electoral_list in lists}
+
+    candidates: dict[int, list[DomainCandidate]] = defaultdict(list)
+    for list_id, position, name, withdrawn in Candidate.objects.filter(
+        electoral_list__election_id=election_id
+    ).values_list("electoral_list_id", "position", "name", "withdrawn"):
+        candidates[list_id].append(
+            DomainCandidate(position=position, name=name, withdrawn=withdrawn)
+        )
+
+    # Every station with its latest round; a live (not annulled) round wins.
+    rounds: dict[int, tuple[Any, ...]] = {}
+    for row in StationRound.objects.filter(station__election_id=election_id).values_list(
+        "station_id", "id", "number", "status", "created_at", "ordered_at"
+    ):
+        current = rounds.get(row[0])
+        live = row[3] != StationRound.Status.ANNULLED
+        if (
+            current is None
+            or (live and current[3] == StationRound.Status.ANNULLED)
+            or (live == (current[3] != StationRound.Status.ANNULLED) and row[2] > current[2])
+        ):
+            rounds[row[0]] = row
+    stations = []
+    for station_id, code, name, number, address, municipality_id, registered in (
+        PollingStation.objects.filter(election_id=election_id)
+        .order_by("municipality__name", "number")
+        .values_list("id", "code", "name", "number", "address", "municipality_id", "registered")
+    ):
+        latest = rounds.get(station_id)
+        stations.append(
+            StationRow(
+                id=station_id,
+                code=code,
+                name=name,
+                number=number,
+                address=address,
+                municipality_id=municipality_id,
+                registered=registered,
+                round_id=latest[1] if latest else None,
+                round_number=latest[2] if latest else None,
+                round_status=latest[3] if latest else None,
+                round_created_at=latest[4] if latest else None,
+                ordered_at=latest[5] if latest else None,
+            )
+        )
+
+    counted = AcceptedRecord.objects.filter(
+        round__station__election_id=election_id, round__status=StationRound.Status.ACCEPTED
+    )
+    records: dict[int, RecordRow] = {}
+    record_of: dict[int, RecordRow] = {}
+    for values in counted.values_list("round_id", "id", *RECORD_FIELDS):
+        record_row = RecordRow(
+            round_id=values[0],
+            record_id=values[1],
+            fields=dict(zip(RECORD_FIELDS, values[2:], strict=True)),
+            votes={},
+        )
+        records[record_row.round_id] = record_row
+        record_of[record_row.record_id] = record_row
+    for record_id, list_id, votes in AcceptedVote.objects.filter(
+        accepted_record__round__station__election_id=election_id,
+        accepted_record__round__status=StationRound.Status.ACCEPTED,
+    ).values_list("accepted_record_id", "electoral_list_id", "votes"):
+        record_of[record_id].votes[ballot_of[list_id]] = votes
+
+    # The municipality level: one GROUP BY over the record fields and one
+    # over the votes. The whole election is summed from these rows.
+    municipality_totals = {
+        row["round__station__municipality_id"]: MunicipalityTotals(
+            counted=row["counted"],
+            registered_counted=row["registered_counted"] or 0,
+            turned_out=row["turned_out"] or 0,
+            voted=row["voted"] or 0,
+            invalid=row["invalid"] or 0,
+            valid=row["valid"] or 0,
+        )
+        for row in counted.values("round__station__municipality_id").annotate(
+            counted=Count("id"),
+            registered_counted=Sum("round__station__registered"),
+            turned_out=Sum("turned_out"),
+            voted=Sum("ballots_in_box"),
+            invalid=Sum("ballots_invalid"),
+            valid=Sum("ballots_valid"),
+        )
+    }
+    municipality_votes = _municipality_votes(election_id)
+
+    lots_drawn: tuple[int, ...] = ()
+    drawing = (
+        Decision.objects.filter(election_id=election_id, kind=Decision.Kind.DRAWING_OF_LOTS)
+        .order_by("-decided_at", "-pk")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    if isinstance(drawing, dict):
+        lots_drawn = tuple(int(number) for number in drawing.get("lots_drawn", ()))
+
+    findings = [
+        (round_id, code, status, params or {})
+        for round_id, code, status, params in Finding.objects.filter(
+            round__station__election_id=election_id
+        )
+        .order_by("round_id", "code", "pk")
+        .values_list("round_id", "code", "status", "message_params")
+    ]
+    decisions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for station_id, round_station_id, kind, reason, decided_at in (
+        Decision.objects.filter(election_id=election_id)
+        .exclude(station__isnull=True, round__isnull=True)
+        .order_by("decided_at", "pk")
+        .values_list("station_id", "round__station_id", "kind", "reason", "decided_at")
+    ):
+        decisions[station_id or round_station_id].append(
+            {"kind": kind, "reason": reason, "decided_at": decided_at.isoformat()}
+        )
+    latest_version = (
+        ResultSnapshot.objects.filter(election_id=election_id).aggregate(latest=Max("version"))[
+            "latest"
+        ]
+        or 0
+    )
+    return TabulationInputs(
+        election=election,
+        municipalities=municipalities,
+        lists=lists,
+        candidates=dict(candidates),
+        stations=stations,
+        records=records,
+        municipality_totals=municipality_totals,
+        municipality_votes=municipality_votes,
+        lots_drawn=lots_drawn,
+        findings=findings,
+        decisions=dict(decisions),
+        latest_version=latest_version,
+        read_at=read_at,
+    )
+
+
+def _municipality_votes(election_id: int) -> dict[tuple[int, int], int]:
+    """Votes per (municipality, list): one GROUP BY over the accepted votes."""
+    rows = (
+        AcceptedVote.objects.filter(
+            accepted_record__round__station__election_id=election_id,
+            accepted_record__round__status=StationRound.Status.ACCEPTED,
+        )
+        .values("accepted_record__round__station__municipality_id", "electoral_list_id")
+        .annotate(total=Sum("votes"))
+        .values_list(
+            "accepted_record__round__station__municipality_id", "electoral_list_id", "total"
+        )
+    )
+    return {(municipality_id, list_id): total or 0 for municipality_id, list_id, total in rows}
+
+
+# --- The pure half: from the rows to the document ------------------------------------
+
+
+@dataclass(slots=True)
+class BuiltResults:
+    """What one tabulation computes from its inputs."""
+
+    # docs/results-format.md without the fields of the stored snapshot
+    # (version, published_at, inputs_hash, audit_head, audit_count).
+    document: dict[str, Any]
+    stations: list[dict[str, Any]]
+    # Context findings not raised before for that round (any status).
+    findings_to_raise: list[tuple[int, DomainFinding]] = field(default_factory=list)
+    inputs_hash: str = ""
+
+
+def percent(part: int, whole: int) -> str:
+    """``part`` as a percentage of ``whole``, 2 places, rounded half-up, as text.
+
+    Integer arithmetic only: an exact quotient and remainder, so no rounding
+    happens before the one the format promises (docs/results-format.md).
+    """
+    if whole <= 0:
+        return "0.00"
+    quotient, remainder = divmod(10_000 * part, whole)
+    if 2 * remainder >= whole:
+        quotient += 1
+    return str(Decimal(quotient).scaleb(-2).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _quotient_text(value: Fraction) -> str:
+    # Quotients such as 1000/3 have no exact decimal; shown to 2 places.
+    return str(fraction_rounded(value, 2))
+
+
+def _record(row: RecordRow) -> Record:
+    return Record(
+        **{name: row.fields[name] for name in RECORD_FIELDS},
+        votes=tuple(sorted(row.votes.items())),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _turnout_outliers(
+    rows: tuple[tuple[str, int | None, int], ...],
+) -> tuple[tuple[str, DomainFinding], ...]:
+    """W1 for one municipality, remembered: during a burst most
+    municipalities are unchanged from one run to the next, and the exact
+    median and MAD are the dearest part of a run at national scale."""
+    return tuple(turnout_outliers(rows).items())
+
+
+def _context_findings(
+    inputs: TabulationInputs, counted: list[StationRow], now: datetime
+) -> list[tuple[int, DomainFinding]]:
+    """W1 per municipality, W5 across the election, U2 after the deadline."""
+    raised: list[tuple[int, DomainFinding]] = []
+    round_of = {
+        station.code: station.round_id for station in counted if station.round_id is not None
+    }
+    by_municipality: dict[int, list[tuple[str, int | None, int]]] = defaultdict(list)
+    for station in counted:
+        assert station.round_id is not None
+        record = inputs.records[station.round_id]
+        by_municipality[station.municipality_id].append(
+            (station.code, record.fields["turned_out"], station.registered)
+        )
+    for rows in by_municipality.values():
+        for code, finding in _turnout_outliers(tuple(rows)):
+            raised.append((round_of[code], finding))
+    records = {
+        station.code: _record(inputs.records[station.round_id])
+        for station in counted
+        if station.round_id is not None
+    }
+    for code, finding in identical_records(records).items():
+        raised.append((round_of[code], finding))
+    deadline = inputs.election.entry_deadline
+    if deadline is not None and now > deadline:
+        # The deadline is election night's; a repeat vote (a round ordered
+        # by a decision) is held later and has a timetable of its own.
+        for station in inputs.stations:
+            if (
+                station.round_id is not None
+                and station.round_status == StationRound.Status.AWAITING
+                and station.ordered_at is None
+            ):
+                raised.append((station.round_id, record_not_received(station.code)))
+    already = {(round_id, code) for round_id, code, _status, _params in inputs.findings}
+    return sorted(
+        (item for item in raised if (item[0], item[1].code) not in already),
+        key=lambda item: (item[0], item[1].code),
+    )
+
+
+def inputs_hash(inputs: TabulationInputs, raised: list[tuple[int, DomainFinding]]) -> str:
+    """SHA-256 over what a tabulation reads: the election's setup, each
+    station's place in the count, the accepted records that went in with
+    their votes, the drawing of lots, the decisions and the flags (the
+    findings, including the ones this run raises). Same inputs, same hash:
+    then no new snapshot is stored."""
+    election = inputs.election
+    material = {
+        "election": [
+            election.slug,
+            election.name,
+            str(election.date),
+            election.seats,
+            str(election.threshold_percent),
+            str(election.minority_bonus_percent),
+        ],
+        "municipalities": [[m.pk, m.code, m.name, m.registered] for m in inputs.municipalities],
+        "lists": [
+            [
+                item.pk,
+                item.ballot_number,
+                item.name,
+                item.ballot_carrier,
+                item.minority,
+                item.colour,
+            ]
+            for item in inputs.lists
+        ],
+        "candidates": [
+            [list_id, candidate.position, candidate.name, candidate.withdrawn]
+            for list_id in sorted(inputs.candidates)
+            for candidate in inputs.candidates[list_id]
+        ],
+        "stations": [
+            [s.id, s.code, s.name, s.municipality_id, s.registered, s.round_number, s.state]
+            for s in inputs.stations
+        ],
+        "records": [
+            [
+                row.round_id,
+                row.record_id,
+                [row.fields[name] for name in RECORD_FIELDS],
+                sorted(row.votes.items()),
+            ]
+            for _round_id, row in sorted(inputs.records.items())
+        ],
+        "lots_drawn": list(inputs.lots_drawn),
+        "findings": sorted(
+            [[round_id, code, status] for round_id, code, status, _params in inputs.findings]
+            + [[round_id, finding.code, "open"] for round_id, finding in raised]
+        ),
+        "decisions": [
+            [station_id, decisions] for station_id, decisions in sorted(inputs.decisions.items())
+        ],
+    }
+    # repr of nested lists of ints, strings, booleans, None and datetimes is
+    # deterministic and much cheaper than JSON at 200,000 votes.
+    return hashlib.sha256(repr(sorted(material.items())).encode("utf-8")).hexdigest()
+
+
+def results_build(inputs: TabulationInputs, *, now: datetime) -> BuiltResults:
+    """The results document, the station rows and the new context findings.
+
+    Seats by ``allocate_seats`` (with the commission's drawing of lots),
+    whether they can still change by ``seats_settled`` (outstanding = the
+    registered voters of every station not counted: awaiting, entries
+    pending, held or annulled), mandates by ``assign_mandates``
+    (RULES.md section 3).
+    """
+    election = inputs.election
+    counted = [
+        station
+        for station in inputs.stations
+        if station.state == COUNTED and station.round_id in inputs.records
+    ]
+    raised = _context_findings(inputs, counted, now)
+
+    def state_of(station: StationRow) -> str:
+        # An "accepted" round without its accepted record cannot be counted.
+        if station.state == COUNTED and station.round_id not in inputs.records:
+            return AWAITING
+        return station.state
+
+    totals = MunicipalityTotals(
+        counted=sum(item.counted for item in inputs.municipality_totals.values()),
+        registered_counted=sum(
+            item.registered_counted for item in inputs.municipality_totals.values()
+        ),
+        turned_out=sum(item.turned_out for item in inputs.municipality_totals.values()),
+        voted=sum(item.voted for item in inputs.municipality_totals.values()),
+        invalid=sum(item.invalid for item in inputs.municipality_totals.values()),
+        valid=sum(item.valid for item in inputs.municipality_totals.values()),
+    )
+    list_votes: dict[int, int] = defaultdict(int)
+    for (_municipality_id, list_id), votes in inputs.municipality_votes.items():
+        list_votes[list_id] += votes
+    registered_total = sum(station.registered for station in inputs.stations)
+    outstanding = registered_total - totals.registered_counted
+    # The threshold base is the ballots in the box; an accepted record can
+    # never carry fewer ballots than votes, but the allocation must not fail
+    # on one that does (it is then the votes that count).
+    voted = max(totals.voted, sum(list_votes.values()))
+
+    seat_lists = []
+    for item in inputs.lists:
+        own = inputs.candidates.get(item.pk)
+        seat_lists.append(
+            SeatList(
+                list_id=str(item.ballot_number),
+                votes=list_votes.get(item.pk, 0),
+                minority=item.minority,
+                # A list without candidates on file (not imported yet) is not
+                # limited; otherwise rule 7 counts those not withdrawn.
+                candidates=None if own is None else sum(not c.withdrawn for c in own),
+            )
+        )
+    settlement = seats_settled(
+        seats=election.seats,
+        lists=seat_lists,
+        voted=voted,
+        threshold_percent=election.threshold_percent,
+        minority_bonus_percent=election.minority_bonus_percent,
+        outstanding_registered=outstanding,
+    )
+    allocation = settlement.allocation
+    if inputs.lots_drawn:
+        # seats_settled allocates without the drawing; the seats published
+        # are those with it.
+        allocation = allocate_seats(
+            seats=election.seats,
+            lists=seat_lists,
+            voted=voted,
+            threshold_percent=election.threshold_percent,
+            minority_bonus_percent=election.minority_bonus_percent,
+            lots_drawn=[str(number) for number in inputs.lots_drawn],
+        )
+    settled_by_list = settlement.settled_by_list()
+    results = {result.list_id: result for result in allocation.lists}
+    mandates = {
+        assignment.list_id: assignment
+        for assignment in assign_mandates(
+            allocation.seats_by_list(),
+            {str(item.ballot_number): inputs.candidates.get(item.pk, []) for item in inputs.lists},
+        )
+    }
+
+    lists_document = []
+    for item in inputs.lists:
+        key = str(item.ballot_number)
+        result = results[key]
+        lists_document.append(
+            {
+                "ballot_number": item.ballot_number,
+                "name": item.name,
+                "ballot_carrier": item.ballot_carrier,
+                "minority": item.minority,
+                "colour": item.colour,
+                "votes": result.votes,
+                "percent": percent(result.votes, voted),
+                "seats": result.seats,
+                "passed_threshold": result.passed_threshold,
+                "takes_part": result.takes_part,
+                "reason": str(result.participation),
+                "bonus_applied": result.bonus_applied,
+                "settled": settled_by_list[key] and not allocation.lots_required,
+                "mandates": [
+                    {"position": candidate.position, "name": candidate.name}
+                    for candidate in mandates[key].elected
+                ],
+            }
+        )
+
+    def quotient_data(quotient: Any) -> dict[str, Any] | None:
+        if quotient is None:
+            return None
+        return {"ballot_number": int(quotient.list_id), "quotient": _quotient_text(quotient.value)}
+
+    stations_by_municipality: dict[int, list[StationRow]] = defaultdict(list)
+    for station in inputs.stations:
+        stations_by_municipality[station.municipality_id].append(station)
+    municipalities_document = []
+    for municipality in inputs.municipalities:
+        own_totals = inputs.municipality_totals.get(municipality.pk, MunicipalityTotals())
+        by_ballot = {
+            str(item.ballot_number): inputs.municipality_votes.get((municipality.pk, item.pk), 0)
+            for item in inputs.lists
+        }
+        ranked = sorted(
+            inputs.lists, key=lambda item: (-by_ballot[str(item.ballot_number)], item.ballot_number)
+        )
+        leader = None
+        if ranked and by_ballot[str(ranked[0].ballot_number)] > 0:
+            runner_up = by_ballot[str(ranked[1].ballot_number)] if len(ranked) > 1 else 0
+            leader = {
+                "ballot_number": ranked[0].ballot_number,
+                "lead_votes": by_ballot[str(ranked[0].ballot_number)] - runner_up,
+            }
+        municipalities_document.append(
+            {
+                "code": municipality.code,
+                "name": municipality.name,
+                "stations": {
+                    "counted": own_totals.counted,
+                    "total": len(stations_by_municipality[municipality.pk]),
+                },
+                "registered": municipality.registered,
+                "registered_counted": own_totals.registered_counted,
+                "turned_out": own_totals.turned_out,
+                "voted": own_totals.voted,
+                "invalid": own_totals.invalid,
+                "valid": own_totals.valid,
+                "turnout_percent": percent(own_totals.turned_out, own_totals.registered_counted),
+                "votes": by_ballot,
+                "leader": leader,
+            }
+        )
+
+    states = [state_of(station) for station in inputs.stations]
+    document: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "election": {
+            "slug": election.slug,
+            "name": election.name,
+            "date": str(election.date),
+            "seats": election.seats,
+            "threshold_percent": fraction_to_string(Fraction(election.threshold_percent)),
+            "minority_bonus_percent": fraction_to_string(Fraction(election.minority_bonus_percent)),
+        },
+        "status": ResultSnapshot.Kind.PROVISIONAL.value,
+        "stations": {
+            "counted": totals.counted,
+            "total": len(inputs.stations),
+            "held": states.count(HELD),
+            "annulled": states.count(ANNULLED),
+            "awaiting": states.count(AWAITING),
+        },
+        "registered": {"counted": totals.registered_counted, "total": registered_total},
+        "turned_out": totals.turned_out,
+        "voted": totals.voted,
+        "invalid": totals.invalid,
+        "valid": totals.valid,
+        "turnout_percent": percent(totals.turned_out, totals.registered_counted),
+        "threshold_votes": fraction_to_string(allocation.threshold_votes),
+        "threshold_votes_min": allocation.minimum_votes,
+        "settled": settlement.settled and not allocation.lots_required,
+        "lots_required": [int(list_id) for list_id in allocation.lots_required],
+        "seats_to_draw": allocation.seats_to_draw,
+        "vacant_seats": allocation.vacant_seats,
+        "lists": lists_document,
+        "seat_explanation": {
+            "last_seat": quotient_data(allocation.last_seat),
+            "first_missed": quotient_data(allocation.first_missed),
+            "margin": None if allocation.margin is None else _quotient_text(allocation.margin),
+        },
+        "municipalities": municipalities_document,
+        "pending_repeat_votes": [
+            {
+                "station": station.code,
+                "round": station.round_number,
+                "ordered_at": station.ordered_at.isoformat() if station.ordered_at else None,
+            }
+            for station, state in zip(inputs.stations, states, strict=True)
+            if state != COUNTED and (station.round_number or 0) > 1
+        ],
+    }
+    return BuiltResults(
+        document=document,
+        stations=_station_rows(inputs, states, raised),
+        findings_to_raise=raised,
+        inputs_hash=inputs_hash(inputs, raised),
+    )
+
+
+def _station_rows(
+    inputs: TabulationInputs, states: list[str], raised: list[tuple[int, DomainFinding]]
+) -> list[dict[str, Any]]:
+    """One row per station, published beside the document (stations.json)."""
+    code_of = {municipality.pk: municipality.code for municipality in inputs.municipalities}
+    findings: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for round_id, code, status, params in inputs.findings:
+        findings[round_id].append(
+            {"code": code, "status": status, "message": CHECKS[code].title, "params": params}
+            if code in CHECKS
+            else {"code": code, "status": status, "message": "", "params": params}
+        )
+    for round_id, finding in raised:
+        findings[round_id].append(
+            {
+                "code": finding.code,
+                "status": Finding.Status.OPEN.value,
+                "message": finding.message,
+                "params": finding.params_dict(),
+            }
+        )
+    rows = []
+    for station, state in zip(inputs.stations, states, strict=True):
+        record = (
+            inputs.records.get(station.round_id)
+            if state == COUNTED and station.round_id is not None
+            else None
+        )
+        row: dict[str, Any] = {
+            "code": station.code,
+            "municipality": code_of.get(station.municipality_id, ""),
+            "number": station.number,
+            "name": station.name,
+            "address": station.address,
+            "registered_in_register": station.registered,
+            "status": state,
+            "round": station.round_number,
+        }
+        row.update(dict.fromkeys(RECORD_FIELDS))
+        row["votes"] = {}
+        if record is not None:
+            row.update(record.fields)
+            row["votes"] = {str(number): votes for number, votes in sorted(record.votes.items())}
+        row["findings"] = findings.get(station.round_id, []) if station.round_id else []
+        row["decisions"] = inputs.decisions.get(station.id, [])
+        rows.append(row)
+    return rows

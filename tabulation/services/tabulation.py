@@ -1,0 +1,451 @@
+"""Tabulation: recount an election from its accepted records, store a
+numbered provisional snapshot when the inputs changed, and publish it.
+
+The design, with its races, is in docs/tabulation.md. In short:
+
+- ``election_tabulate`` reads every input in one consistent transaction
+  (REPEATABLE READ on PostgreSQL; SQLite transactions already are), builds
+  the document (selectors/tabulation.py) and stores it in a second, short
+  transaction that holds the election's ``TabulationState`` row. A snapshot
+  is stored only when the inputs hash differs from the latest snapshot's, and
+  only when no other run stored one since this run's read began (else it
+  reads again): a slow run can never publish an older picture over a newer.
+- ``tabulation_request`` is what other code calls after a change: it sets
+  the election's ``pending`` flag with a conditional UPDATE and enqueues the
+  task only when it flipped the flag, so a burst of records queues one task.
+- ``tabulation_run`` (the task's body) claims a lease with a conditional
+  UPDATE, tabulates and publishes, and goes round again while ``pending``
+  was set meanwhile. A duplicate or late task finds the lease taken, leaves
+  ``pending`` set for the holder, and stops.
+- ``tabulation_sweep`` (every 30 s) requests a run for every election whose
+  accepted records are newer than its last run, whose pending work lost its
+  task, or whose latest snapshot is not published yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from tabulation.models import (
+    AcceptedRecord,
+    Election,
+    Finding,
+    ResultSnapshot,
+    TabulationState,
+)
+from tabulation.selectors.audit import audit_head
+from tabulation.selectors.tabulation import (
+    BuiltResults,
+    TabulationInputs,
+    results_build,
+    tabulation_inputs_get,
+)
+from tabulation.services.audit import audit_append, format_timestamp
+
+logger = logging.getLogger(__name__)
+
+# A run holds its election this long, renewed on every round; a worker
+# killed mid-run (SIGKILL) leaves a lease that simply expires. Correctness
+# never depends on it (a stale run cannot store, see _store): it only keeps
+# two workers from doing the same work.
+LEASE = timedelta(seconds=getattr(settings, "TABULATION_LEASE_SECONDS", 60))
+# A pending request older than this with nobody running lost its task
+# (broker down, worker killed): the next request or the sweep enqueues again.
+REQUEST_STALE = timedelta(seconds=getattr(settings, "TABULATION_REQUEST_STALE_SECONDS", 15))
+# A run goes round while work keeps coming, but hands over to a fresh task
+# after this long, well inside the task's soft time limit.
+RUN_BUDGET_SECONDS = 60
+# Records commit a moment after their accepted_at is set: the sweep looks
+# this far behind the last read.
+SWEEP_MARGIN = timedelta(seconds=5)
+STALE_READ_RETRIES = 5
+# Test-only: seconds to sleep between reading and storing, so that a test
+# can kill a worker in the middle of a run deterministically.
+TEST_DELAY_ENV = "TABULATION_TEST_DELAY_SECONDS"
+
+
+class _StaleRead(Exception):
+    """Another run stored a snapshot after this run began reading."""
+
+
+class TabulationConflictError(Exception):
+    """Runs kept storing snapshots under this one's feet (should not happen
+    while the lease works); the work stays pending for the sweep."""
+
+
+@dataclass(frozen=True, slots=True)
+class TabulationOutcome:
+    """The latest snapshot after a run, whether this run stored it, and the
+    station rows that belong with it (for publishing)."""
+
+    snapshot: ResultSnapshot | None
+    created: bool
+    stations: list[dict[str, Any]] | None
+
+
+# --- One tabulation ------------------------------------------------------------------
+
+
+def election_tabulate(*, election_id: int) -> ResultSnapshot | None:
+    """Recount ``election_id`` from its rows; the new snapshot, or None when
+    the inputs did not change since the latest one (RULES.md section 5)."""
+    outcome = tabulation_compute(election_id=election_id)
+    return outcome.snapshot if outcome.created else None
+
+
+def tabulation_compute(*, election_id: int) -> TabulationOutcome:
+    """``election_tabulate``, returning the latest snapshot and its station rows."""
+    TabulationState.objects.get_or_create(election_id=election_id)
+    for _attempt in range(STALE_READ_RETRIES):
+        inputs, built = _read(election_id)
+        if inputs.election.status == Election.Status.CERTIFIED:
+            # Official results are certified by people; provisional runs stop.
+            return TabulationOutcome(snapshot=None, created=False, stations=None)
+        try:
+            return _store(inputs, built)
+        except _StaleRead:
+            continue
+    raise TabulationConflictError(f"election {election_id}: snapshots kept changing during reads")
+
+
+def _read(election_id: int) -> tuple[TabulationInputs, BuiltResults]:
+    now = timezone.now()
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            # One snapshot of the database for every query of the read, so
+            # the aggregates, the station rows and the hash agree. Read only:
+            # such a transaction never fails to serialize.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        inputs = tabulation_inputs_get(election_id=election_id, read_at=now)
+    delay = os.environ.get(TEST_DELAY_ENV)
+    if delay:
+        time.sleep(float(delay))
+    return inputs, results_build(inputs, now=now)
+
+
+def _store(inputs: TabulationInputs, built: BuiltResults) -> TabulationOutcome:
+    election = inputs.election
+    with transaction.atomic():
+        # Writers of one election take turns on its state row.
+        TabulationState.objects.select_for_update().get(pk=election.pk)
+        latest = ResultSnapshot.objects.filter(election=election).order_by("-version").first()
+        latest_version = latest.version if latest else 0
+        if latest_version != inputs.latest_version:
+            raise _StaleRead
+        raised = _findings_raise(built)
+        state_update: dict[str, Any] = {"last_read_at": inputs.read_at}
+        if latest is not None and latest.inputs_hash == built.inputs_hash:
+            TabulationState.objects.filter(pk=election.pk).update(**state_update)
+            return TabulationOutcome(snapshot=latest, created=False, stations=built.stations)
+
+        version = latest_version + 1
+        document = built.document
+        audit_append(
+            actor=None,
+            action="results.snapshot",
+            object_type=ResultSnapshot._meta.label_lower,
+            object_id=f"{election.slug}/v{version}",
+            after={
+                "election": election.slug,
+                "version": version,
+                "kind": ResultSnapshot.Kind.PROVISIONAL.value,
+                "inputs_hash": built.inputs_hash,
+                "stations_counted": document["stations"]["counted"],
+                "findings_raised": raised,
+            },
+            reason="Provisional results recomputed from the accepted records.",
+        )
+        # The head now includes the event announcing this snapshot.
+        head = audit_head()
+        payload = {
+            "format": document["format"],
+            "election": document["election"],
+            "status": document["status"],
+            "version": version,
+            "published_at": format_timestamp(timezone.now()),
+            "inputs_hash": built.inputs_hash,
+            "audit_head": head.head_hash,
+            "audit_count": head.count,
+        } | {key: value for key, value in document.items() if key not in {"format", "election"}}
+        snapshot = ResultSnapshot.objects.create(
+            election=election,
+            version=version,
+            kind=ResultSnapshot.Kind.PROVISIONAL,
+            inputs_hash=built.inputs_hash,
+            payload=payload,
+            audit_head=head.head_hash,
+            audit_count=head.count,
+        )
+        state_update["last_snapshot_inputs_hash"] = built.inputs_hash
+        TabulationState.objects.filter(pk=election.pk).update(**state_update)
+    return TabulationOutcome(snapshot=snapshot, created=True, stations=built.stations)
+
+
+def _findings_raise(built: BuiltResults) -> list[str]:
+    """Store the context findings (W1, W5, U2) not raised before for their
+    round. Checked again here, under the state lock: one finding per code
+    per round, whatever its status (a dismissed warning stays dismissed)."""
+    if not built.findings_to_raise:
+        return []
+    round_ids = {round_id for round_id, _finding in built.findings_to_raise}
+    existing = set(Finding.objects.filter(round_id__in=round_ids).values_list("round_id", "code"))
+    new = [
+        Finding(
+            round_id=round_id,
+            code=finding.code,
+            category=finding.category.value,
+            fields=list(finding.fields),
+            expected=finding.expected,
+            actual=finding.actual,
+            message_params=finding.params_dict(),
+        )
+        for round_id, finding in built.findings_to_raise
+        if (round_id, finding.code) not in existing
+    ]
+    Finding.objects.bulk_create(new)
+    return sorted(f"{finding.code}:{finding.round_id}" for finding in new)
+
+
+# --- Coalescing: at most one run per election, at most one waiting --------------------
+
+
+def tabulation_request(*, election_id: int, force: bool = False) -> bool:
+    """Ask for a tabulation of ``election_id`` once the current transaction commits.
+
+    Sets the election's ``pending`` flag with a conditional UPDATE and
+    enqueues the task only when this call flipped it (or the flag is stale,
+    or ``force``), so a burst of accepted records queues one task while a
+    run is going. Returns whether a task will be enqueued. A broker that is
+    down is logged, never raised: the record is stored and the sweep
+    recovers (docs/tabulation.md).
+    """
+    TabulationState.objects.get_or_create(election_id=election_id)
+    now = timezone.now()
+    wanted = TabulationState.objects.filter(pk=election_id)
+    if not force:
+        wanted = wanted.filter(
+            Q(pending=False)
+            | Q(requested_at__isnull=True)
+            | Q(requested_at__lt=now - REQUEST_STALE)
+        )
+    flipped = wanted.update(pending=True, requested_at=now) == 1
+    if flipped:
+        transaction.on_commit(partial(tabulation_enqueue, election_id), robust=True)
+    return flipped
+
+
+def tabulation_enqueue(election_id: int) -> bool:
+    """Send the task now; False (and a log line) when the broker refuses."""
+    from tabulation.tasks import tabulate
+
+    try:
+        tabulate.apply_async(
+            (election_id,),
+            retry=True,
+            # One quick retry re-opens a pooled connection that a restarted
+            # broker closed; a broker that is down fails fast.
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        )
+    except Exception:
+        # Any broker failure (kombu, redis, socket): the accepting
+        # transaction has committed and must not be disturbed.
+        logger.warning(
+            "tabulation of election %s could not be enqueued; the sweep will retry",
+            election_id,
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def _claim(election_id: int, token: str) -> bool:
+    now = timezone.now()
+    return (
+        TabulationState.objects.filter(pk=election_id)
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+        .update(
+            run_token=token,
+            run_started_at=now,
+            lease_expires_at=now + LEASE,
+            pending=False,
+        )
+        == 1
+    )
+
+
+def _leave_pending(election_id: int) -> bool:
+    """Someone holds the lease: tell them more work came in. False when the
+    lease was released meanwhile (then try to claim it)."""
+    now = timezone.now()
+    return (
+        TabulationState.objects.filter(pk=election_id, lease_expires_at__gte=now).update(
+            pending=True, requested_at=now
+        )
+        == 1
+    )
+
+
+def _release_if_idle(election_id: int, token: str) -> bool:
+    return (
+        TabulationState.objects.filter(pk=election_id, run_token=token, pending=False).update(
+            run_token="", lease_expires_at=None
+        )
+        == 1
+    )
+
+
+def _take_pending(election_id: int, token: str) -> bool:
+    """Clear ``pending`` and renew the lease, if this run still holds it."""
+    return (
+        TabulationState.objects.filter(pk=election_id, run_token=token).update(
+            pending=False, lease_expires_at=timezone.now() + LEASE
+        )
+        == 1
+    )
+
+
+def _release(election_id: int, token: str, *, pending: bool | None = None) -> None:
+    changes: dict[str, Any] = {"run_token": "", "lease_expires_at": None}
+    if pending is not None:
+        changes["pending"] = pending
+        changes["requested_at"] = timezone.now()
+    TabulationState.objects.filter(pk=election_id, run_token=token).update(**changes)
+
+
+def tabulation_run(*, election_id: int) -> str:
+    """The body of the ``tabulation.tabulate`` task; safe to run twice or late.
+
+    Returns "done", "deferred" (another run holds the election and will go
+    round again) or "handed_over" (worked its budget, enqueued a fresh task).
+    """
+    TabulationState.objects.get_or_create(election_id=election_id)
+    token = uuid.uuid4().hex
+    claimed = _claim(election_id, token)
+    attempts = 0
+    while not claimed:
+        if _leave_pending(election_id):
+            return "deferred"
+        attempts += 1
+        if attempts > 3:
+            return "deferred"
+        claimed = _claim(election_id, token)
+    started = time.monotonic()
+    try:
+        while True:
+            outcome = tabulation_compute(election_id=election_id)
+            _publish_latest(election_id, outcome)
+            if _release_if_idle(election_id, token):
+                return "done"
+            # Work came in while this run read: go round again, unless the
+            # budget is spent (then a fresh task takes over, `pending` stays).
+            if time.monotonic() - started > RUN_BUDGET_SECONDS:
+                _release(election_id, token)
+                tabulation_enqueue(election_id)
+                return "handed_over"
+            if not _take_pending(election_id, token):
+                # The lease expired and another run holds it now.
+                return "deferred"
+    except BaseException:
+        # Leave the work pending so that a retry or the sweep finishes it.
+        _release(election_id, token, pending=True)
+        raise
+
+
+def _publish_latest(election_id: int, outcome: TabulationOutcome) -> None:
+    """Publish the latest snapshot if it is not published yet.
+
+    A publishing failure (a full disk, the cache down) is logged and left to
+    the sweep: the snapshot is stored, and `published_version` says it is
+    not out yet.
+    """
+    from tabulation.services.publishing import snapshot_publish
+
+    snapshot = outcome.snapshot
+    if snapshot is None:
+        return
+    published = (
+        TabulationState.objects.filter(pk=election_id)
+        .values_list("published_version", flat=True)
+        .first()
+    )
+    if published is not None and snapshot.version <= published:
+        return
+    try:
+        snapshot_publish(snapshot=snapshot, stations=outcome.stations)
+    except Exception:
+        logger.exception(
+            "snapshot %s of election %s could not be published; the sweep will retry",
+            snapshot.version,
+            election_id,
+        )
+        return
+    TabulationState.objects.filter(pk=election_id, published_version__lt=snapshot.version).update(
+        published_version=snapshot.version
+    )
+
+
+# --- The periodic sweep -----------------------------------------------------------------
+
+
+def tabulation_sweep(*, now: datetime | None = None) -> list[int]:
+    """Request a run for every election that needs one; the ids requested.
+
+    An election needs one when an accepted record is newer than its last
+    read, when its pending work has no live run and no recent request (the
+    task was lost: broker down, worker killed), when its latest snapshot is
+    not published, or when its entry deadline passed since its last read
+    (U2 for the records not received).
+    """
+    now = now or timezone.now()
+    latest_accepted = dict(
+        AcceptedRecord.objects.values("round__station__election_id")
+        .annotate(latest=Max("accepted_at"))
+        .values_list("round__station__election_id", "latest")
+    )
+    latest_version = dict(
+        ResultSnapshot.objects.values("election_id")
+        .annotate(latest=Max("version"))
+        .values_list("election_id", "latest")
+    )
+    states = {state.pk: state for state in TabulationState.objects.all()}
+    wanted = []
+    for election_id, deadline in Election.objects.exclude(
+        status=Election.Status.CERTIFIED
+    ).values_list("id", "entry_deadline"):
+        state = states.get(election_id)
+        last_read = state.last_read_at if state else None
+        lease_live = bool(state and state.lease_expires_at and state.lease_expires_at > now)
+        accepted = latest_accepted.get(election_id)
+        if (
+            (accepted is not None and (last_read is None or accepted > last_read - SWEEP_MARGIN))
+            or (
+                state is not None
+                and state.pending
+                and not lease_live
+                and (state.requested_at is None or state.requested_at < now - REQUEST_STALE)
+            )
+            or latest_version.get(election_id, 0) > (state.published_version if state else 0)
+            or (
+                deadline is not None
+                and deadline < now
+                and (last_read is None or last_read < deadline)
+            )
+        ):
+            wanted.append(election_id)
+    for election_id in wanted:
+        tabulation_request(election_id=election_id, force=True)
+    return wanted
