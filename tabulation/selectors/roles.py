@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from typing import TypeGuard
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db.models import Q, QuerySet
 
 from tabulation.models import ClerkAssignment, Election, PollingStation
@@ -10,9 +12,12 @@ from tabulation.models import ClerkAssignment, Election, PollingStation
 ENTER_RECORD_PERMISSION = "tabulation.enter_record"
 
 
-def _may_enter_records(user: AbstractBaseUser | AnonymousUser) -> bool:
-    return bool(
-        user.is_authenticated and user.is_active and user.has_perm(ENTER_RECORD_PERMISSION)  # type: ignore[union-attr]
+def _may_enter_records(user: AbstractBaseUser | AnonymousUser) -> TypeGuard[User]:
+    return (
+        isinstance(user, User)
+        and user.is_authenticated
+        and user.is_active
+        and user.has_perm(ENTER_RECORD_PERMISSION)
     )
 
 
@@ -27,7 +32,7 @@ def stations_for_clerk(
     """
     if not _may_enter_records(user):
         return PollingStation.objects.none()
-    assignments = ClerkAssignment.objects.filter(user_id=user.pk, election=election)
+    assignments = ClerkAssignment.objects.filter(user=user, election=election)
     return (
         PollingStation.objects.filter(election=election)
         .filter(
@@ -49,6 +54,6 @@ def clerk_may_enter(user: AbstractBaseUser | AnonymousUser, station: PollingStat
         return False
     return ClerkAssignment.objects.filter(
         Q(station_id=station.pk) | Q(municipality_id=station.municipality_id),
-        user_id=user.pk,
+        user=user,
         election_id=station.election_id,
     ).exists()

@@ -1,0 +1,137 @@
+"""Forms: thin. They collect what was typed; the checks are the domain's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tabulation.domain.checks import votes_field
+from tabulation.domain.record import Finding as DomainFinding
+from tabulation.models import ElectoralList, RecordEntry
+from tabulation.selectors.stations import finding_text
+
+# The paper record's order (RULES.md section 1).
+COUNT_FIELDS_BEFORE_VOTES = (
+    "registered",
+    "ballots_received",
+    "ballots_unused",
+    "turned_out",
+    "ballots_in_box",
+    "ballots_invalid",
+    "ballots_valid",
+)
+
+
+class CountInput(forms.TextInput):
+    """A number field that brings up the digit keypad on a phone, without
+    the browser's own number validation (the checks explain errors better)."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(
+            {"inputmode": "numeric", "pattern": "[0-9]*", "autocomplete": "off", **(attrs or {})}
+        )
+
+
+def _count_field(label: Any) -> forms.CharField:
+    field = forms.CharField(label=label, required=False, max_length=40, widget=CountInput())
+    # No null-character or length validators of its own: every problem with
+    # what was typed is reported by the checks, as E1, field by field.
+    field.validators = []
+    field.max_length = None
+    return field
+
+
+class RecordEntryForm(forms.Form):
+    """The polling-board record, field by field in the paper's order, then
+    every list in ballot order.
+
+    `cleaned_data` keeps the typed strings; the service parses them.
+    """
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    round_version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        lists: Sequence[ElectoralList],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lists = list(lists)
+        for name in COUNT_FIELDS_BEFORE_VOTES:
+            self.fields[name] = _count_field(RecordEntry._meta.get_field(name).verbose_name)
+        for electoral_list in self.lists:
+            field = _count_field(f"{electoral_list.ballot_number}. {electoral_list.name}")
+            field.widget.attrs["data-vote"] = "1"
+            self.fields[votes_field(electoral_list.ballot_number)] = field
+        # A CharField with radio buttons rather than a ChoiceField: an
+        # unexpected value is reported by the checks (E1), like any other.
+        control_sheet = forms.CharField(
+            label=_("Control sheet in the box, completed and signed"),
+            widget=forms.RadioSelect(choices=[("yes", _("yes")), ("no", _("no"))]),
+            required=False,
+        )
+        control_sheet.validators = []
+        self.fields["control_sheet_ok"] = control_sheet
+        self.fields["board_signatures"] = _count_field(_("Board members who signed the record"))
+        for hidden in ("idempotency_key", "round_version"):
+            self.fields[hidden].validators = []
+        # An empty key on first render: one per rendered form, so a double
+        # click sends the same key twice and stores one entry.
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    def count_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in COUNT_FIELDS_BEFORE_VOTES]
+
+    def vote_fields(self) -> list[forms.BoundField]:
+        return [self[votes_field(item.ballot_number)] for item in self.lists]
+
+    def values(self) -> dict[str, object]:
+        """The typed values of the counts and the control sheet."""
+        data = self.cleaned_data
+        values: dict[str, object] = {name: data.get(name) for name in COUNT_FIELDS_BEFORE_VOTES}
+        values["board_signatures"] = data.get("board_signatures")
+        values["control_sheet_ok"] = data.get("control_sheet_ok")
+        return values
+
+    def votes(self) -> list[tuple[object, object]]:
+        """(ballot number, typed votes) for every list on the ballot, plus any
+        `votes[...]` key the request carried that is not on it (E2)."""
+        pairs: list[tuple[object, object]] = [
+            (item.ballot_number, self.cleaned_data.get(votes_field(item.ballot_number)))
+            for item in self.lists
+        ]
+        known = {votes_field(item.ballot_number) for item in self.lists}
+        for key in self.data:
+            if key.startswith("votes[") and key.endswith("]") and key not in known:
+                pairs.append((key[len("votes[") : -1], self.data.get(key)))
+        return pairs
+
+    def add_findings(self, findings: Sequence[DomainFinding]) -> None:
+        """Show E findings next to the fields they name."""
+        for finding in findings:
+            text = f"{finding.code}: {finding_text(finding)}"
+            field = finding.fields[0] if finding.fields else None
+            self.add_error(field if field in self.fields else None, text)
+
+
+class WithdrawForm(forms.Form):
+    entry = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ReconcileForm(forms.Form):
+    ACTIONS = (
+        ("keep_1", _("Keep the first entry")),
+        ("keep_2", _("Keep the second entry")),
+        ("return", _("Return the station for entry again")),
+    )
+
+    action = forms.ChoiceField(label=_("Decision"), choices=ACTIONS, widget=forms.RadioSelect)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    round_version = forms.CharField(widget=forms.HiddenInput, required=False)

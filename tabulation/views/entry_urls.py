@@ -1,0 +1,15 @@
+"""Record entry pages (under /entry/)."""
+
+from django.urls import path
+
+from tabulation.views import entry
+
+app_name = "entry"
+
+urlpatterns = [
+    path("", entry.entry_home, name="home"),
+    path("<slug:slug>/", entry.station_list, name="stations"),
+    path("<slug:slug>/<slug:code>/", entry.station_entry, name="station"),
+    path("<slug:slug>/<slug:code>/withdraw/", entry.station_withdraw, name="withdraw"),
+    path("<slug:slug>/<slug:code>/reconcile/", entry.station_reconcile, name="reconcile"),
+]
