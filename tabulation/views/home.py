@@ -4,9 +4,12 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from tabulation.selectors.published import published_elections_list
+
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    # The elections with published results, from the read side (no query).
+    return render(request, "home.html", {"elections": published_elections_list()})
 
 
 def health(request: HttpRequest) -> JsonResponse:

@@ -1,0 +1,298 @@
+"""The public read API (v1): published results, snapshots and station records.
+
+No login and no database: every view reads published snapshots through
+``tabulation.selectors.published`` (cache first, files as the fallback), so a
+crowd of readers never reaches the write tables. Each response carries an
+ETag and Last-Modified; a client (or CDN) that already holds the version gets
+a bodiless 304. Documents are sent as published, encoded to JSON once per
+process and version (snapshots are immutable), because re-serialising a
+published document on every request would spend the CPU a crowd needs.
+"""
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from tabulation.api.serializers_results import (
+    PublishedElectionSerializer,
+    PublishedResultsSerializer,
+    PublishedSnapshotSerializer,
+    PublishedStationSerializer,
+)
+from tabulation.selectors.published import (
+    published_elections_list,
+    published_results_get,
+    published_stations_list,
+    published_versions_list,
+)
+
+MAX_AGE_SECONDS = 5  # a CDN or browser may reuse a response this long
+# The latest document may be this old in a worker's memory: well inside the
+# staleness clients already accept, and it halves the cache round trips.
+FRESH_WITHIN_SECONDS = 1.0
+
+IF_NONE_MATCH = OpenApiParameter(
+    name="If-None-Match",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of a response you hold: an unchanged resource answers 304.",
+)
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag you sent is current.")
+NOT_FOUND = OpenApiResponse(description="No such election, snapshot version or station.")
+THROTTLED = OpenApiResponse(description="Too many requests from this client; see Retry-After.")
+
+
+class ThrottleCache:
+    """The Django cache for the throttle, with one Redis client per process.
+
+    Django's RedisCache builds a new ``redis.Redis`` for every operation, and
+    with redis-py 8 that costs about 0.3 ms (it rebuilds the table of
+    response callbacks); the throttle's get and set on every request would
+    then spend half of a worker's CPU there. A ``redis.Redis`` over a
+    connection pool is thread-safe, so one is reused; keys and values are
+    made exactly as the cache makes them, so it is the same cache. Any other
+    backend (the file cache of the embedded default) is used as it is.
+    """
+
+    def __init__(self) -> None:
+        self._client: Any = None
+
+    def _redis(self) -> tuple[Any, Any] | None:
+        backend = caches["default"]
+        if not isinstance(backend, RedisCache):
+            return None
+        if self._client is None:
+            redis_cache: Any = backend._cache  # Django's RedisCacheClient
+            pool = redis_cache._get_connection_pool(True)
+            self._client = redis_cache._client(connection_pool=pool)
+        return backend, self._client
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = self._redis()
+        if found is None:
+            return caches["default"].get(key, default)
+        backend, client = found
+        value = client.get(backend.make_and_validate_key(key))
+        return default if value is None else backend._cache._serializer.loads(value)
+
+    def set(self, key: str, value: Any, timeout: int) -> None:
+        found = self._redis()
+        if found is None:
+            caches["default"].set(key, value, timeout)
+            return
+        backend, client = found
+        data = backend._cache._serializer.dumps(value)
+        client.set(backend.make_and_validate_key(key), data, ex=timeout)
+
+
+class PublicReadThrottle(AnonRateThrottle):
+    """Per client (IP address), counted in the Django cache (Redis in production).
+
+    Generous: a results page polls every few seconds and a newsroom may sit
+    behind one address; the limit is there to stop a runaway scraper."""
+
+    scope = "public_read"
+    rate = "600/min"
+    cache = ThrottleCache()
+
+
+# Encoded bodies per (cache key, identity of the version): a version is
+# immutable, so its bytes are too. Bounded, so a long-lived worker never grows.
+_ENCODED: dict[tuple[str, ...], bytes] = {}
+_ENCODED_MAX = 256
+
+
+def _encoded(key: tuple[str, ...], data: Any) -> bytes:
+    body = _ENCODED.get(key)
+    if body is None:
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        if len(_ENCODED) >= _ENCODED_MAX:
+            _ENCODED.clear()
+        _ENCODED[key] = body
+    return body
+
+
+def _identity(document: dict[str, Any]) -> tuple[str, ...]:
+    """What names one published version, even across a reset demo that
+    numbers its snapshots from 1 again."""
+    return (
+        document["election"]["slug"],
+        str(document["version"]),
+        document["published_at"],
+        str(document.get("inputs_hash", "")),
+    )
+
+
+def _json_response(
+    request: HttpRequest, *, etag: str, published_at: str | None, body: Any
+) -> HttpResponse:
+    """A cacheable JSON response, or 304 when the client holds ``etag``.
+    ``body`` is bytes, or a callable that makes them (only when needed)."""
+    # HTTP dates have whole seconds.
+    last_modified = int(datetime.fromisoformat(published_at).timestamp()) if published_at else None
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        content = body() if callable(body) else body
+        response = HttpResponse(content, content_type="application/json")
+    response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=MAX_AGE_SECONDS)
+    response["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
+    return response
+
+
+def _document_or_404(slug: str, version: int | None = None) -> dict[str, Any]:
+    document = published_results_get(slug, version, fresh_within=FRESH_WITHIN_SECONDS)
+    if document is None:
+        raise NotFound("No published results for this election or version.")
+    return document
+
+
+class PublicReadView(APIView):
+    """Anonymous, read-only, throttled; no authentication, so no session or
+    token lookup can touch the database."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PublicReadThrottle]
+
+
+class ElectionListView(PublicReadView):
+    @extend_schema(
+        operation_id="elections_list",
+        summary="Elections with published results",
+        parameters=[IF_NONE_MATCH],
+        responses={200: PublishedElectionSerializer(many=True), 304: NOT_MODIFIED, 429: THROTTLED},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        elections = published_elections_list()
+        body = json.dumps(elections, ensure_ascii=False, separators=(",", ":")).encode()
+        latest = [published_results_get(item["slug"]) for item in elections]
+        stamps = [document["published_at"] for document in latest if document]
+        newest = max(stamps, key=lambda stamp: datetime.fromisoformat(stamp)) if stamps else None
+        etag = f'"elections-{hashlib.sha256(body).hexdigest()[:32]}"'
+        return _json_response(request, etag=etag, published_at=newest, body=body)
+
+
+class ResultsView(PublicReadView):
+    @extend_schema(
+        operation_id="elections_results_retrieve",
+        summary="The latest published snapshot of an election",
+        parameters=[IF_NONE_MATCH],
+        responses={
+            200: PublishedResultsSerializer,
+            304: NOT_MODIFIED,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        document = _document_or_404(slug)
+        return _snapshot_response(request, document)
+
+
+def _snapshot_response(request: HttpRequest, document: dict[str, Any]) -> HttpResponse:
+    return _json_response(
+        request,
+        etag='"{}-v{}"'.format(document["election"]["slug"], document["version"]),
+        published_at=document["published_at"],
+        body=lambda: _encoded(("results", *_identity(document)), document),
+    )
+
+
+class SnapshotListView(PublicReadView):
+    @extend_schema(
+        operation_id="elections_snapshots_list",
+        summary="Every published snapshot of an election, oldest first",
+        parameters=[IF_NONE_MATCH],
+        responses={
+            200: PublishedSnapshotSerializer(many=True),
+            304: NOT_MODIFIED,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        versions = published_versions_list(slug)
+        if not versions:
+            raise NotFound("No published results for this election.")
+        newest = versions[-1]
+
+        def body() -> bytes:
+            items = [
+                {
+                    **item,
+                    "url": request.build_absolute_uri(
+                        reverse("api-results-snapshot", args=[slug, item["version"]])
+                    ),
+                }
+                for item in versions
+            ]
+            return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
+
+        return _json_response(
+            request,
+            etag='"{}-snapshots-v{}"'.format(slug, newest["version"]),
+            published_at=newest["published_at"],
+            body=body,
+        )
+
+
+class SnapshotView(PublicReadView):
+    @extend_schema(
+        operation_id="elections_snapshots_retrieve",
+        summary="One published snapshot, by version",
+        parameters=[IF_NONE_MATCH],
+        responses={
+            200: PublishedResultsSerializer,
+            304: NOT_MODIFIED,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def get(self, request: Request, slug: str, version: int) -> HttpResponse:
+        return _snapshot_response(request, _document_or_404(slug, version))
+
+
+class StationView(PublicReadView):
+    @extend_schema(
+        operation_id="elections_stations_retrieve",
+        summary="One polling station's published record and status (latest snapshot)",
+        parameters=[IF_NONE_MATCH],
+        responses={
+            200: PublishedStationSerializer,
+            304: NOT_MODIFIED,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def get(self, request: Request, slug: str, code: str) -> HttpResponse:
+        document = _document_or_404(slug)
+        rows = published_stations_list(slug, document["version"]) or []
+        row = next((item for item in rows if item.get("code") == code), None)
+        if row is None:
+            raise NotFound("No such polling station in this election.")
+        data = {"election": slug, "version": document["version"], **row}
+        return _json_response(
+            request,
+            etag='"{}-v{}-station-{}"'.format(slug, document["version"], code),
+            published_at=document["published_at"],
+            body=lambda: json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
+        )

@@ -1,0 +1,194 @@
+"""Formatting for the results pages: counts, shares, findings and the hemicycle.
+
+Counts are shown with the grouping of the page's language (1.234.567 in
+Serbian, 1,234,567 in English), shares with its decimal separator. Shares are
+Decimal with an explicit half-up rounding from the exact fraction: no float
+ever touches a published figure.
+"""
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils.formats import number_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext, ngettext
+
+from tabulation.domain.codes import CHECKS
+from tabulation.domain.hemicycle import hemicycle
+from tabulation.templatetags.script import in_script
+
+register = template.Library()
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+NEUTRAL_COLOUR = "#767676"  # grey with 4.5:1 contrast on white
+
+
+@register.filter
+def count(value: Any) -> str:
+    """A whole number with the language's thousands grouping; blank stays blank."""
+    if value is None or value == "":
+        return "–"
+    return number_format(int(value), force_grouping=True)
+
+
+@register.filter
+def share(value: Any) -> str:
+    """A published decimal string ("40.00") in the language's notation ("40,00")."""
+    if value is None or value == "":
+        return "–"
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    places = max(0, -int(number.as_tuple().exponent))
+    return number_format(number, decimal_pos=places, force_grouping=True)
+
+
+def share_of(part: int, whole: int) -> Decimal:
+    """``part`` as a percentage of ``whole``, exactly, rounded half-up to 2 places."""
+    if not whole:
+        return Decimal("0.00")
+    hundredths = Fraction(10_000 * part, whole) + Fraction(1, 2)
+    return Decimal(hundredths.numerator // hundredths.denominator).scaleb(-2)
+
+
+@register.simple_tag
+def percent_of(part: Any, whole: Any) -> str:
+    """``part`` / ``whole`` as a localised percentage, for tables that publish
+    counts only (a list's share in a municipality)."""
+    if part is None or whole is None:
+        return "–"
+    return share(share_of(int(part), int(whole)))
+
+
+@register.filter
+def votes_for(votes: dict[str, int] | None, ballot_number: Any) -> Any:
+    """The votes of one list from a ``{"<ballot number>": votes}`` mapping."""
+    if not votes:
+        return None
+    return votes.get(str(ballot_number))
+
+
+@register.filter
+def colour(value: Any) -> str:
+    """A list's colour if it is a plain ``#rrggbb``, else a neutral grey."""
+    text = str(value or "")
+    return text if _COLOUR.match(text) else NEUTRAL_COLOUR
+
+
+@register.simple_tag
+def check_title(code: str) -> str:
+    """The translated title of a check code from the catalogue."""
+    info = CHECKS.get(code)
+    return gettext(info.title) if info else code
+
+
+@register.simple_tag
+def finding_message(finding: dict[str, Any]) -> str:
+    """A published finding's message in the page's language: the English
+    template is the msgid, then its parameters are filled in."""
+    message = finding.get("message") or ""
+    if not message:
+        return check_title(str(finding.get("code", "")))
+    try:
+        return gettext(message).format(**dict(finding.get("params") or {}))
+    except (KeyError, IndexError, ValueError):
+        return gettext(message)
+
+
+@register.simple_tag
+def hemicycle_svg(lists: list[dict[str, Any]], caption_id: str = "seats-caption") -> SafeString:
+    """The seats as an SVG half-circle, one dot per seat in its list's colour,
+    each with a <title> naming the list, so a screen reader can read it."""
+    winners = [item for item in lists if item.get("seats")]
+    chamber = hemicycle([int(item["seats"]) for item in winners])
+    # Fit the outer row's dots, not only their centres, inside the drawing.
+    width, padding, dot = 400, 4, chamber.dot_radius
+    scale = (width / 2 - padding) / (1 + dot)
+    height = round((1 + 2 * dot) * scale + 2 * padding)
+    centre_x, base_y = width / 2, height - padding - dot * scale
+
+    def seat_title(item: dict[str, Any]) -> str:
+        seats = int(item["seats"])
+        return ngettext("%(name)s: %(seats)s seat", "%(name)s: %(seats)s seats", seats) % {
+            "name": in_script(item["name"]),
+            "seats": seats,
+        }
+
+    titles = [seat_title(item) for item in winners]
+    circles = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="{}" fill="{}"><title>{}</title></circle>',
+        (
+            (
+                f"{centre_x + seat.x * scale:.2f}",
+                f"{base_y - seat.y * scale:.2f}",
+                f"{chamber.dot_radius * scale:.2f}",
+                colour(winners[seat.group].get("colour")),
+                titles[seat.group],
+            )
+            for seat in chamber.seats
+            if seat.group is not None
+        ),
+    )
+    total = sum(int(item["seats"]) for item in winners)
+    label = ngettext("Seats: %(total)s in all", "Seats: %(total)s in all", total) % {"total": total}
+    return format_html(
+        '<svg class="hemicycle" viewBox="0 0 {} {}" role="img" aria-labelledby="{}" '
+        'xmlns="http://www.w3.org/2000/svg"><title id="{}">{}</title>{}</svg>',
+        width,
+        height,
+        f"{caption_id}-svg",
+        f"{caption_id}-svg",
+        label,
+        circles,
+    )
+
+
+# Each language named in its own script, so a reader finds theirs whatever
+# the page's language is (not translated on purpose).
+LANGUAGE_NAMES = {"sr-latn": "Latinica", "sr": "Ћирилица", "en": "English"}
+# BCP 47 tags for the lang attribute: Django's "sr" is the Cyrillic script.
+HTML_LANG = {"sr-latn": "sr-Latn", "sr": "sr-Cyrl", "en": "en"}
+
+
+@register.simple_tag
+def html_lang() -> str:
+    language = get_language() or "sr-latn"
+    return HTML_LANG.get(language, language)
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context: template.Context) -> list[dict[str, Any]]:
+    """This page in every language: plain links, so switching works without
+    JS or a form post, and every language version is a cacheable URL."""
+    request = context.get("request")
+    path = request.path if request is not None else "/"
+    current = get_language()
+    return [
+        {
+            "code": code,
+            "name": LANGUAGE_NAMES.get(code, name),
+            "lang": HTML_LANG.get(code, code),
+            "url": translate_url(path, code),
+            "current": code == current,
+        }
+        for code, name in settings.LANGUAGES
+    ]
+
+
+@register.filter
+def iso_datetime(value: Any) -> datetime | Any:
+    """An ISO 8601 timestamp from a published document as a datetime, so the
+    ``date`` filter shows it in the page's language and time zone."""
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return value

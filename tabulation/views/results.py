@@ -1,0 +1,369 @@
+"""The public results pages and open-data downloads: no login, no database.
+
+Every view reads published snapshots through ``tabulation.selectors.published``
+(the cache, or the files in PUBLISH_DIR) and nothing else, so a crowd on
+election night never reaches the write tables. Responses carry an ETag and
+Last-Modified and may be held by a CDN for a few seconds; a repeated request
+with If-None-Match gets a bodiless 304.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from tabulation.selectors.published import (
+    published_elections_list,
+    published_results_get,
+    published_stations_list,
+    published_versions_list,
+)
+
+# How long a browser or CDN may reuse a response without asking: short, so a
+# new snapshot reaches readers within seconds, long enough to absorb a crowd.
+MAX_AGE_SECONDS = 5
+# Bump when the page markup changes, so a revalidating browser gets the new page.
+PAGE_REVISION = "1"
+
+RECORD_FIELDS = [
+    ("registered", _("Registered voters")),
+    ("ballots_received", _("Ballots received")),
+    ("ballots_unused", _("Unused ballots")),
+    ("turned_out", _("Voters who turned out")),
+    ("ballots_in_box", _("Ballots in the box (voters who voted)")),
+    ("ballots_invalid", _("Invalid ballots")),
+    ("ballots_valid", _("Valid ballots")),
+    ("control_sheet_ok", _("Control sheet in order")),
+    ("board_signatures", _("Board members who signed")),
+]
+STATION_STATUSES = {
+    "counted": _("Counted"),
+    "accepted": _("Counted"),
+    "awaiting": _("Awaiting the record"),
+    "first_entry": _("Being entered"),
+    "second_entry": _("Being entered"),
+    "entries_differ": _("Entries being reconciled"),
+    "held": _("Held for a commission decision"),
+    "annulled": _("Annulled: repeat vote"),
+}
+DECISION_KINDS = {
+    "correct": _("Correction"),
+    "annul_and_order_repeat": _("Annulment and repeat vote ordered"),
+    "dismiss_warning": _("Warning dismissed"),
+    "drawing_of_lots": _("Drawing of lots"),
+    "objection_decided": _("Objection decided"),
+}
+FINDING_STATUSES = {"open": _("open"), "resolved": _("resolved"), "dismissed": _("dismissed")}
+OPEN_DATA_FILES = [
+    "results.json",
+    "totals.csv",
+    "municipalities.csv",
+    "municipalities.json",
+    "stations.csv",
+    "stations.json",
+]
+
+
+# --- Conditional responses -----------------------------------------------------------
+
+
+def _last_modified(document: dict[str, Any]) -> int:
+    # HTTP dates have whole seconds.
+    return int(datetime.fromisoformat(document["published_at"]).timestamp())
+
+
+def _etag(document: dict[str, Any], *parts: str) -> str:
+    return '"{}"'.format(
+        "-".join([document["election"]["slug"], f"v{document['version']}", *parts])
+    )
+
+
+def _cacheable(
+    request: HttpRequest,
+    document: dict[str, Any],
+    build: Callable[[], HttpResponse],
+    *parts: str,
+) -> HttpResponse:
+    """``build()`` the response unless the client already has this version."""
+    etag = _etag(document, *parts)
+    last_modified = _last_modified(document)
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        response = build()
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=MAX_AGE_SECONDS)
+    return response
+
+
+def _page_parts() -> tuple[str, str]:
+    return (get_language() or "sr-latn", PAGE_REVISION)
+
+
+def _document_or_404(slug: str, version: int | None = None) -> dict[str, Any]:
+    document = published_results_get(slug, version)
+    if document is None:
+        raise Http404("No published results for this election or version.")
+    return document
+
+
+# --- Pages -------------------------------------------------------------------
+
+
+def results_index(request: HttpRequest) -> HttpResponse:
+    response = render(request, "results/index.html", {"elections": published_elections_list()})
+    patch_cache_control(response, public=True, max_age=MAX_AGE_SECONDS)
+    return response
+
+
+def _results_context(document: dict[str, Any], *, latest: bool) -> dict[str, Any]:
+    election = document["election"]
+    return {
+        "document": document,
+        "election": election,
+        "election_date": date.fromisoformat(election["date"]),
+        "published_at": datetime.fromisoformat(document["published_at"]),
+        "latest": latest,
+        # Keyed like the municipalities' votes: ballot numbers as strings.
+        "lists_by_number": {str(item["ballot_number"]): item for item in document["lists"]},
+        "seats_listed": [item for item in document["lists"] if item.get("seats")],
+    }
+
+
+def results_page(request: HttpRequest, slug: str, version: int | None = None) -> HttpResponse:
+    document = _document_or_404(slug, version)
+    latest = version is None
+
+    def build() -> HttpResponse:
+        context = _results_context(document, latest=latest)
+        context["versions"] = published_versions_list(slug)
+        return render(request, "results/election.html", context)
+
+    return _cacheable(request, document, build, "page", *_page_parts())
+
+
+def results_live(request: HttpRequest, slug: str) -> HttpResponse:
+    """The changing parts of the results page, for the page's script to swap in."""
+    document = _document_or_404(slug)
+
+    def build() -> HttpResponse:
+        return render(request, "results/_live.html", _results_context(document, latest=True))
+
+    return _cacheable(request, document, build, "live", *_page_parts())
+
+
+def results_version(request: HttpRequest, slug: str) -> HttpResponse:
+    """A tiny document the page polls: which snapshot is the latest."""
+    document = _document_or_404(slug)
+
+    def build() -> HttpResponse:
+        return JsonResponse(
+            {
+                "version": document["version"],
+                "status": document["status"],
+                "published_at": document["published_at"],
+            }
+        )
+
+    return _cacheable(request, document, build, "version")
+
+
+def municipality_page(
+    request: HttpRequest, slug: str, code: str, version: int | None = None
+) -> HttpResponse:
+    document = _document_or_404(slug, version)
+    municipality = next((item for item in document["municipalities"] if item["code"] == code), None)
+    if municipality is None:
+        raise Http404("No such municipality in this election.")
+
+    def build() -> HttpResponse:
+        stations = published_stations_list(slug, document["version"]) or []
+        context = _results_context(document, latest=version is None)
+        context.update(
+            municipality=municipality,
+            stations=[row for row in stations if row.get("municipality") == code],
+            station_statuses=STATION_STATUSES,
+        )
+        return render(request, "results/municipality.html", context)
+
+    return _cacheable(request, document, build, "municipality", code, *_page_parts())
+
+
+def station_page(
+    request: HttpRequest, slug: str, code: str, version: int | None = None
+) -> HttpResponse:
+    document = _document_or_404(slug, version)
+    stations = published_stations_list(slug, document["version"]) or []
+    station = next((row for row in stations if row.get("code") == code), None)
+    if station is None:
+        raise Http404("No such polling station in this election.")
+
+    def build() -> HttpResponse:
+        context = _results_context(document, latest=version is None)
+        municipality = next(
+            (
+                item
+                for item in document["municipalities"]
+                if item["code"] == station.get("municipality")
+            ),
+            None,
+        )
+        context.update(
+            station=station,
+            municipality=municipality,
+            status_label=STATION_STATUSES.get(station.get("status", ""), station.get("status")),
+            record=[(label, station.get(field)) for field, label in RECORD_FIELDS],
+            decision_kinds=DECISION_KINDS,
+            finding_statuses=FINDING_STATUSES,
+        )
+        return render(request, "results/station.html", context)
+
+    return _cacheable(request, document, build, "station", code, *_page_parts())
+
+
+def open_data_page(request: HttpRequest, slug: str) -> HttpResponse:
+    document = _document_or_404(slug)
+
+    def build() -> HttpResponse:
+        context = _results_context(document, latest=True)
+        context.update(
+            versions=list(reversed(published_versions_list(slug))),
+            files=OPEN_DATA_FILES,
+            record_fields=RECORD_FIELDS,
+        )
+        return render(request, "results/open_data.html", context)
+
+    return _cacheable(request, document, build, "data", *_page_parts())
+
+
+# --- Open data downloads ---------------------------------------------------------
+
+
+def _csv_value(value: Any) -> Any:
+    # The same cells as the files publishing writes: blank for no value,
+    # lower-case booleans.
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[_csv_value(value) for value in row] for row in rows])
+    return buffer.getvalue()
+
+
+def _ballot_numbers(document: dict[str, Any]) -> list[int]:
+    return [item["ballot_number"] for item in document["lists"]]
+
+
+def totals_csv(document: dict[str, Any]) -> str:
+    header = ["ballot_number", "name", "votes", "percent", "seats", "passed_threshold"]
+    return _csv(header, [[item.get(column) for column in header] for item in document["lists"]])
+
+
+def municipalities_csv(document: dict[str, Any]) -> str:
+    numbers = _ballot_numbers(document)
+    header = [
+        "code",
+        "name",
+        "stations_counted",
+        "stations_total",
+        "registered",
+        "registered_counted",
+        "turned_out",
+        "voted",
+        "invalid",
+        "valid",
+        "turnout_percent",
+        *[f"list_{number}" for number in numbers],
+    ]
+    rows = []
+    for item in document["municipalities"]:
+        stations = item.get("stations") or {}
+        rows.append(
+            [
+                item["code"],
+                item["name"],
+                stations.get("counted"),
+                stations.get("total"),
+                *[
+                    item.get(column)
+                    for column in (
+                        "registered",
+                        "registered_counted",
+                        "turned_out",
+                        "voted",
+                        "invalid",
+                        "valid",
+                        "turnout_percent",
+                    )
+                ],
+                *[item["votes"].get(str(number), 0) for number in numbers],
+            ]
+        )
+    return _csv(header, rows)
+
+
+def stations_csv(document: dict[str, Any], stations: list[dict[str, Any]]) -> str:
+    numbers = _ballot_numbers(document)
+    fields = [field for field, _label in RECORD_FIELDS]
+    header = ["code", "municipality", "number", "name", "status", "round", *fields]
+    header += [f"list_{number}" for number in numbers]
+    rows = [
+        [
+            *[row.get(column) for column in header[:6]],
+            *[row.get(field) for field in fields],
+            *[(row.get("votes") or {}).get(str(number)) for number in numbers],
+        ]
+        for row in stations
+    ]
+    return _csv(header, rows)
+
+
+def open_data_file(
+    request: HttpRequest, slug: str, filename: str, version: int | None = None
+) -> HttpResponse:
+    if filename not in OPEN_DATA_FILES:
+        raise Http404("No such open data file.")
+    document = _document_or_404(slug, version)
+
+    def build() -> HttpResponse:
+        stations: list[dict[str, Any]] = []
+        if filename.startswith("stations"):
+            stations = published_stations_list(slug, document["version"]) or []
+        content: str
+        if filename == "results.json":
+            content = json.dumps(document, ensure_ascii=False)
+        elif filename == "totals.csv":
+            content = totals_csv(document)
+        elif filename == "municipalities.csv":
+            content = municipalities_csv(document)
+        elif filename == "municipalities.json":
+            content = json.dumps(document["municipalities"], ensure_ascii=False)
+        elif filename == "stations.csv":
+            content = stations_csv(document, stations)
+        else:
+            content = json.dumps(stations, ensure_ascii=False)
+        kind = "text/csv" if filename.endswith(".csv") else "application/json"
+        response = HttpResponse(content, content_type=f"{kind}; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'inline; filename="{slug}-v{document["version"]}-{filename}"'
+        )
+        response["Access-Control-Allow-Origin"] = "*"  # open data: any site may fetch it
+        return response
+
+    return _cacheable(request, document, build, "file", filename)

@@ -1,0 +1,38 @@
+"""Public results pages and open data, under /results/ (and the language prefix)."""
+
+from django.urls import path
+
+from tabulation.views import results
+
+app_name = "results"
+
+urlpatterns = [
+    path("", results.results_index, name="index"),
+    path("<slug:slug>/", results.results_page, name="election"),
+    path("<slug:slug>/live/", results.results_live, name="live"),
+    path("<slug:slug>/version/", results.results_version, name="version"),
+    path("<slug:slug>/data/", results.open_data_page, name="open-data"),
+    path("<slug:slug>/data/<str:filename>", results.open_data_file, name="file"),
+    path(
+        "<slug:slug>/data/v<int:version>/<str:filename>",
+        results.open_data_file,
+        name="version-file",
+    ),
+    path(
+        "<slug:slug>/municipalities/<slug:code>/",
+        results.municipality_page,
+        name="municipality",
+    ),
+    path("<slug:slug>/stations/<slug:code>/", results.station_page, name="station"),
+    path("<slug:slug>/v<int:version>/", results.results_page, name="election-version"),
+    path(
+        "<slug:slug>/v<int:version>/municipalities/<slug:code>/",
+        results.municipality_page,
+        name="municipality-version",
+    ),
+    path(
+        "<slug:slug>/v<int:version>/stations/<slug:code>/",
+        results.station_page,
+        name="station-version",
+    ),
+]

@@ -1,0 +1,330 @@
+"""The public results pages and open data: what a reader sees, in three languages."""
+
+import csv
+import io
+import json
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import translation
+
+from tabulation.domain.hemicycle import hemicycle, row_count
+from tabulation.templatetags.results import share_of
+from tabulation.templatetags.script import in_script
+from tests.published import (  # noqa: F401 - fixtures
+    SLUG,
+    publish,
+    publish_dir_fixture,
+    published_fixture,
+    small_election,
+)
+
+pytestmark = pytest.mark.django_db
+
+PAGE = f"/results/{SLUG}/"
+
+
+def page(client: Client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+def text_of(html: str) -> str:
+    """The visible words of a page, tags and runs of white space removed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_results_page_shows_banner_progress_lists_and_threshold(
+    client: Client, published: Any
+) -> None:
+    html = page(client, PAGE)
+    text = text_of(html)
+
+    assert '<html lang="sr-Latn">' in html
+    assert "Skupština Novog Grada" in text
+    assert "snapshot 1" in text
+    assert "4 of 6" in text  # stations counted
+    assert "4.900 of 7.000" in text  # registered voters covered
+    assert "62,43 %" in text  # turnout so far
+    assert "91,53 votes" in text and "at least 92 votes" in text
+    assert "1.580" in text and "51,79 %" in text
+    assert "national minority" in text
+    assert "may still change" in text  # list 3's seats are not settled yet
+
+
+def test_results_page_tables_are_real_tables(client: Client, published: Any) -> None:
+    html = page(client, PAGE)
+
+    assert html.count("<caption>") == 2
+    assert '<th scope="col"' in html and '<th scope="row"' in html
+
+
+def test_hemicycle_draws_one_titled_seat_per_seat_in_list_colours(
+    client: Client, published: Any
+) -> None:
+    html = page(client, PAGE)
+
+    svg = re.search(r"<svg class=\"hemicycle\".*?</svg>", html, re.S)
+    assert svg is not None
+    seats = re.findall(r'<circle [^>]*fill="(#[0-9a-f]{6})"><title>([^<]+)</title>', svg.group(0))
+    assert len(seats) == 25
+    assert [colour for colour, _title in seats].count("#7a4fa0") == 1
+    assert ("#7a4fa0", "Ruska stranka: 1 seat") in seats
+    assert seats.count(("#1f4e9a", "Srbija ne sme da stane: 13 seats")) == 13
+
+
+def test_cyrillic_page_shows_names_in_cyrillic(client: Client, published: Any) -> None:
+    html = page(client, f"/sr{PAGE}")
+
+    assert '<html lang="sr-Cyrl">' in html
+    assert "Скупштина Новог Града" in html
+    assert "Руска странка" in html
+    assert "Вождовац" in html and "Чукарица" in html
+    assert "Voždovac" not in html
+
+
+def test_english_page_keeps_latin_names_and_english_grouping(
+    client: Client, published: Any
+) -> None:
+    html = page(client, f"/en{PAGE}")
+
+    assert '<html lang="en">' in html
+    assert "Voždovac" in html
+    assert "4,900 of 7,000" in text_of(html)
+
+
+def test_language_links_lead_to_the_same_page_in_each_language(
+    client: Client, published: Any
+) -> None:
+    html = page(client, PAGE)
+
+    assert f'href="/sr{PAGE}"' in html and f'href="/en{PAGE}"' in html
+
+
+def test_pending_repeat_vote_is_noted(client: Client, published: Any) -> None:
+    publish(*small_election(2))
+
+    text = text_of(page(client, PAGE))
+
+    assert "A repeat vote is pending at 1 polling station" in text
+    assert "cukarica-002" in text
+
+
+def test_municipality_table_gives_turnout_shares_and_the_leader(
+    client: Client, published: Any
+) -> None:
+    html = page(client, PAGE)
+    row = re.search(r"<tr>\s*<th scope=\"row\"><a href=\"[^\"]*vozdovac/\">.*?</tr>", html, re.S)
+    assert row is not None
+    cells = text_of(row.group(0)).split()
+
+    # registered, turnout, the four lists' shares of voters who voted, leader, lead
+    assert cells[:5] == ["Voždovac", "2", "/", "2", "2.100"]
+    assert "59,38" in cells and "52,29" in cells and "26,55" in cells
+    assert cells[-1] == "320"
+
+
+def test_municipality_page_lists_every_station(client: Client, published: Any) -> None:
+    text = text_of(page(client, f"{PAGE}municipalities/cukarica/"))
+
+    assert "Čukarica" in text
+    assert "OŠ „Žarko Zrenjanin“" in text
+    assert "Mesna zajednica Banovo brdo" in text
+    assert "Held for a commission decision" in text
+
+
+def test_station_page_shows_every_field_findings_and_decisions(
+    client: Client, published: Any
+) -> None:
+    text = text_of(page(client, f"{PAGE}stations/vozdovac-002/"))
+
+    for label, value in [
+        ("Registered voters", "900"),
+        ("Ballots received", "900"),
+        ("Unused ballots", "349"),
+        ("Voters who turned out", "553"),
+        ("Ballots in the box (voters who voted)", "551"),
+        ("Invalid ballots", "11"),
+        ("Valid ballots", "540"),
+        ("Control sheet in order", "yes"),
+        ("Board members who signed", "5"),
+    ]:
+        assert f"{label} {value}" in text
+    assert "C2" in text and "Voters who turned out missing, the rest consistent" in text
+    assert "Correction" in text and "Turned out taken from the excerpt" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/results/no-such-election/",
+        f"{PAGE}municipalities/no-such-place/",
+        f"{PAGE}stations/no-such-station/",
+        f"{PAGE}v9/",
+        f"{PAGE}data/passwords.csv",
+    ],
+)
+def test_unknown_election_place_version_or_file_is_404(
+    client: Client, published: Any, url: str
+) -> None:
+    assert client.get(url).status_code == 404
+
+
+def test_page_answers_304_to_a_reader_holding_this_snapshot(client: Client, published: Any) -> None:
+    first = client.get(PAGE)
+    assert first["Cache-Control"] == "public, max-age=5"
+
+    again = client.get(PAGE, headers={"If-None-Match": first["ETag"]})
+
+    assert again.status_code == 304
+
+
+def test_page_etag_differs_by_language(client: Client, published: Any) -> None:
+    assert client.get(PAGE)["ETag"] != client.get(f"/sr{PAGE}")["ETag"]
+
+
+def test_version_endpoint_and_live_fragment_follow_the_latest_snapshot(
+    client: Client, published: Any
+) -> None:
+    first = client.get(f"{PAGE}version/")
+    assert first.json()["version"] == 1
+    assert (
+        client.get(f"{PAGE}version/", headers={"If-None-Match": first["ETag"]}).status_code == 304
+    )
+
+    publish(*small_election(2))
+
+    assert client.get(f"{PAGE}version/", headers={"If-None-Match": first["ETag"]}).json() == {
+        "version": 2,
+        "status": "provisional",
+        "published_at": "2024-06-02T21:04:05.123456+00:00",
+    }
+    fragment = page(client, f"{PAGE}live/")
+    assert "<html" not in fragment
+    assert 'id="results-lists" data-live-part' in fragment
+    assert "1.910" in fragment  # list 1 with five stations counted
+
+
+def test_latest_page_polls_and_an_earlier_one_does_not(client: Client, published: Any) -> None:
+    publish(*small_election(2))
+
+    assert f'data-poll-url="/results/{SLUG}/version/"' in page(client, PAGE)
+    earlier = page(client, f"{PAGE}v1/")
+    assert "data-poll-url" not in earlier
+    assert "This is snapshot 1, an earlier publication." in earlier
+
+
+def test_pages_work_without_the_database(
+    client: Client, published: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(0):
+        for url in (
+            "/results/",
+            PAGE,
+            f"/sr{PAGE}",
+            f"{PAGE}live/",
+            f"{PAGE}version/",
+            f"{PAGE}municipalities/vozdovac/",
+            f"{PAGE}stations/vozdovac-001/",
+            f"{PAGE}data/",
+            f"{PAGE}data/stations.csv",
+        ):
+            assert client.get(url).status_code == 200, url
+
+
+# --- Open data ---------------------------------------------------------------
+
+
+def test_open_data_page_links_every_file_of_every_snapshot(client: Client, published: Any) -> None:
+    publish(*small_election(2))
+
+    html = page(client, f"{PAGE}data/")
+
+    for name in ("totals.csv", "municipalities.csv", "stations.json", "results.json"):
+        assert f'href="/results/{SLUG}/data/{name}"' in html
+        assert f'href="/results/{SLUG}/data/v1/{name}"' in html
+    assert "Data dictionary" in html
+
+
+def test_totals_csv_has_one_row_per_list(client: Client, published: Any) -> None:
+    response = client.get(f"{PAGE}data/totals.csv")
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [
+        (row["ballot_number"], row["votes"], row["percent"], row["seats"], row["passed_threshold"])
+        for row in rows
+    ] == [
+        ("1", "1580", "51.79", "13", "true"),
+        ("2", "860", "28.19", "7", "true"),
+        ("3", "465", "15.24", "4", "true"),
+        ("4", "86", "2.82", "1", "false"),
+    ]
+
+
+def test_municipalities_csv_has_votes_in_list_columns(client: Client, published: Any) -> None:
+    content = client.get(f"{PAGE}data/municipalities.csv").content.decode()
+
+    first = next(csv.DictReader(io.StringIO(content)))
+    assert first["code"] == "vozdovac"
+    assert (first["list_1"], first["list_4"], first["turnout_percent"]) == ("650", "33", "59.38")
+
+
+def test_stations_files_of_an_earlier_snapshot_stay_as_published(
+    client: Client, published: Any
+) -> None:
+    publish(*small_election(2))
+
+    earlier = list(
+        csv.DictReader(io.StringIO(client.get(f"{PAGE}data/v1/stations.csv").content.decode()))
+    )
+    latest = json.loads(client.get(f"{PAGE}data/stations.json").content)
+
+    assert {row["code"]: row["status"] for row in earlier}["zvezdara-002"] == "awaiting"
+    assert {row["code"]: row["ballots_in_box"] for row in earlier}["zvezdara-002"] == ""
+    assert {row["code"]: row["status"] for row in latest}["zvezdara-002"] == "counted"
+
+
+# --- Presentation helpers ------------------------------------------------------
+
+
+def test_in_script_transliterates_only_on_cyrillic_pages() -> None:
+    with translation.override("sr"):
+        assert in_script("Čukarica – Džep, Ljig, Njegoševa") == "Чукарица – Џеп, Љиг, Његошева"
+    with translation.override("sr-latn"):
+        assert in_script("Čukarica") == "Čukarica"
+    with translation.override("en"):
+        assert in_script(None) == ""
+
+
+def test_share_of_rounds_half_up_exactly() -> None:
+    assert str(share_of(1, 8)) == "12.50"
+    assert str(share_of(1, 3)) == "33.33"
+    assert str(share_of(2, 3)) == "66.67"
+    assert str(share_of(1, 800)) == "0.13"  # 0.125 rounds up
+    assert str(share_of(0, 0)) == "0.00"
+
+
+@pytest.mark.parametrize("seats", [[1], [13, 7, 4, 1], [64, 21, 14, 10, 1], [250]])
+def test_hemicycle_places_every_seat_once_on_the_half_disc(seats: list[int]) -> None:
+    chamber = hemicycle(seats)
+
+    assert len(chamber.seats) == sum(seats)
+    assert [
+        sum(1 for seat in chamber.seats if seat.group == index) for index in range(len(seats))
+    ] == seats
+    assert all(seat.y >= -1e-9 and seat.x**2 + seat.y**2 <= 1 + 1e-9 for seat in chamber.seats)
+    assert len({(round(seat.x, 6), round(seat.y, 6)) for seat in chamber.seats}) == sum(seats)
+
+
+def test_hemicycle_gives_each_list_a_wedge_from_left_to_right() -> None:
+    chamber = hemicycle([64, 21, 14, 10, 1])
+
+    groups = [seat.group for seat in chamber.seats]
+    assert groups == sorted(groups)  # seats come in angle order, lists in ballot order
+    assert chamber.seats[0].x < 0 < chamber.seats[-1].x
+    assert row_count(110) == 7 and row_count(25) == 3
+    assert hemicycle([]).seats == ()
