@@ -301,8 +301,9 @@ def _findings_sync(
     A finding belongs to the first live entry that has it (one open finding
     per code per round is a database rule); findings of entries no longer
     live are closed with `closed_status` (no decision: what was typed was
-    withdrawn or replaced). Findings without an entry (tabulation's W1, W5,
-    U2; the commission's) are left alone.
+    withdrawn or replaced). Findings without an entry (tabulation's W1, W5;
+    the commission's) are left alone, but for U2, which the record's arrival
+    answers.
     """
     ballot = frozenset(_ballot_ids(round.station.election_id))
     wanted: dict[str, tuple[RecordEntry, DomainFinding]] = {}
@@ -319,6 +320,13 @@ def _findings_sync(
     )
     taken = set()
     for row in open_rows:
+        if row.entry_id is None and row.code == "U2" and entries:
+            # "The record was not received" (Art. 115) stops being true the
+            # moment a clerk enters it: the late record holds nothing back.
+            row.status = Finding.Status.RESOLVED
+            row.resolved_at = now
+            row.save(update_fields=["status", "resolved_at"])
+            continue
         if row.entry_id is None:
             taken.add(row.code)
             continue

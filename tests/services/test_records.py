@@ -327,6 +327,18 @@ def test_a_clerk_may_not_reconcile() -> None:
         )
 
 
+def test_a_record_that_arrives_after_the_deadline_answers_its_u2_and_is_counted() -> None:
+    setup = entry_setup()
+    Finding.objects.create(round=setup.round, code="U2", category="U")
+
+    submit(setup, setup.clerk1)
+    submit(setup, setup.clerk2)
+
+    setup.round.refresh_from_db()
+    assert setup.round.status == StationRound.Status.ACCEPTED
+    assert Finding.objects.get(round=setup.round, code="U2").status == Finding.Status.RESOLVED
+
+
 def test_acceptance_enqueues_tabulation_after_commit(django_capture_on_commit_callbacks) -> None:
     setup = entry_setup()
     submit(setup, setup.clerk1)
