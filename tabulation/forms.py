@@ -10,20 +10,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tabulation.domain.checks import votes_field
+from tabulation.domain.record import TOTALS_FIELDS
 from tabulation.domain.record import Finding as DomainFinding
 from tabulation.models import ElectoralList, RecordEntry
 from tabulation.selectors.stations import finding_text
-
-# The paper record's order (RULES.md section 1).
-COUNT_FIELDS_BEFORE_VOTES = (
-    "registered",
-    "ballots_received",
-    "ballots_unused",
-    "turned_out",
-    "ballots_in_box",
-    "ballots_invalid",
-    "ballots_valid",
-)
 
 
 class CountInput(forms.TextInput):
@@ -63,7 +53,7 @@ class RecordEntryForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.lists = list(lists)
-        for name in COUNT_FIELDS_BEFORE_VOTES:
+        for name in TOTALS_FIELDS:
             self.fields[name] = _count_field(RecordEntry._meta.get_field(name).verbose_name)
         for electoral_list in self.lists:
             field = _count_field(f"{electoral_list.ballot_number}. {electoral_list.name}")
@@ -87,7 +77,7 @@ class RecordEntryForm(forms.Form):
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
     def count_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in COUNT_FIELDS_BEFORE_VOTES]
+        return [self[name] for name in TOTALS_FIELDS]
 
     def vote_fields(self) -> list[forms.BoundField]:
         return [self[votes_field(item.ballot_number)] for item in self.lists]
@@ -95,7 +85,7 @@ class RecordEntryForm(forms.Form):
     def values(self) -> dict[str, object]:
         """The typed values of the counts and the control sheet."""
         data = self.cleaned_data
-        values: dict[str, object] = {name: data.get(name) for name in COUNT_FIELDS_BEFORE_VOTES}
+        values: dict[str, object] = {name: data.get(name) for name in TOTALS_FIELDS}
         values["board_signatures"] = data.get("board_signatures")
         values["control_sheet_ok"] = data.get("control_sheet_ok")
         return values

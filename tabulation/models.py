@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from tabulation.domain.record import RECORD_FIELDS
+
 # The head of an empty audit chain: the "previous hash" of event 1.
 GENESIS_HASH = "0" * 64
 
@@ -475,17 +477,7 @@ class RecordFields(models.Model):
         _("board members who signed"), null=True, blank=True
     )
 
-    RECORD_FIELD_NAMES: ClassVar[tuple[str, ...]] = (
-        "registered",
-        "ballots_received",
-        "ballots_unused",
-        "turned_out",
-        "ballots_in_box",
-        "ballots_invalid",
-        "ballots_valid",
-        "control_sheet_ok",
-        "board_signatures",
-    )
+    RECORD_FIELD_NAMES: ClassVar[tuple[str, ...]] = RECORD_FIELDS
 
     class Meta:
         abstract = True

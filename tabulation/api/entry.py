@@ -26,6 +26,7 @@ from tabulation.api.serializers_entry import (
     refusal_data,
     station_state_data,
 )
+from tabulation.domain.record import RECORD_FIELDS
 from tabulation.models import Election, RecordEntry, StationRound
 from tabulation.selectors.stations import (
     ClerkStation,
@@ -39,18 +40,6 @@ from tabulation.services.records import (
     StationNotAllowed,
     entry_withdraw,
     record_submit,
-)
-
-COUNT_KEYS = (
-    "registered",
-    "ballots_received",
-    "ballots_unused",
-    "turned_out",
-    "ballots_in_box",
-    "ballots_invalid",
-    "ballots_valid",
-    "control_sheet_ok",
-    "board_signatures",
 )
 
 REFUSAL_STATUS = {
@@ -152,7 +141,7 @@ class EntryCreateView(APIView):
             result = record_submit(
                 actor=request.user,
                 station=clerk_station.station,
-                values={name: body.get(name) for name in COUNT_KEYS},
+                values={name: body.get(name) for name in RECORD_FIELDS},
                 votes=votes,
                 idempotency_key=str(key),
                 round_version_seen=(

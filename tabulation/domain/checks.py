@@ -21,21 +21,11 @@ from statistics import median
 
 from tabulation.domain.exact import fraction_rounded, share_percent
 from tabulation.domain.i18n import _
-from tabulation.domain.record import Finding, Record, make_finding
+from tabulation.domain.record import COUNT_FIELDS, Finding, Record, make_finding
 
 # The paper record's counts. The law lets the commission repair four of them
 # when they are blank (Art. 109): registered (C1), turned_out (C2),
 # ballots_in_box (C4) and ballots_valid (C5). The rest must be on the paper.
-COUNT_FIELDS = (
-    "registered",
-    "ballots_received",
-    "ballots_unused",
-    "turned_out",
-    "ballots_in_box",
-    "ballots_invalid",
-    "ballots_valid",
-    "board_signatures",
-)
 REPAIRABLE_FIELDS = frozenset({"registered", "turned_out", "ballots_in_box", "ballots_valid"})
 ALL_FIELDS = (*COUNT_FIELDS[:-1], "votes", "control_sheet_ok", "board_signatures")
 

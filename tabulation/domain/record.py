@@ -14,6 +14,21 @@ from tabulation.domain.codes import CHECKS, Category
 # still visible to the checks (E2) instead of being silently collapsed.
 VotesEntries = tuple[tuple[int, int | None], ...]
 
+# The record's totals, in the order of the paper (RULES.md section 1).
+TOTALS_FIELDS = (
+    "registered",
+    "ballots_received",
+    "ballots_unused",
+    "turned_out",
+    "ballots_in_box",
+    "ballots_invalid",
+    "ballots_valid",
+)
+# The fields that hold a whole number: the totals and the board's signatures.
+COUNT_FIELDS = (*TOTALS_FIELDS, "board_signatures")
+# Every field of the record besides the votes, in the order of the paper.
+RECORD_FIELDS = (*TOTALS_FIELDS, "control_sheet_ok", "board_signatures")
+
 ParamValue = int | str
 Params = tuple[tuple[str, ParamValue], ...]
 

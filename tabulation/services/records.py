@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from tabulation.domain.checks import check_record, compare_entries, input_errors, votes_field
 from tabulation.domain.i18n import _
+from tabulation.domain.record import COUNT_FIELDS, Record, make_finding
 from tabulation.domain.record import Finding as DomainFinding
-from tabulation.domain.record import Record, make_finding
 from tabulation.models import (
     AcceptedRecord,
     AcceptedVote,
@@ -50,16 +50,6 @@ from tabulation.services.tabulation import tabulation_request
 # larger number is a typing slip, refused as E1 before it reaches the database.
 COUNT_MAXIMUM = 2_147_483_647
 SIGNATURES_MAXIMUM = 32_767
-COUNT_NAMES = (
-    "registered",
-    "ballots_received",
-    "ballots_unused",
-    "turned_out",
-    "ballots_in_box",
-    "ballots_invalid",
-    "ballots_valid",
-    "board_signatures",
-)
 HOLDING_CATEGORIES = ("R", "U", "S")
 DECIDE_PERMISSION = "tabulation.decide"
 
@@ -204,7 +194,7 @@ def record_parse(
     typed; `votes` is (ballot number, votes) pairs in the order typed.
     """
     errors: list[DomainFinding] = []
-    counts = {name: _count(name, values.get(name), errors) for name in COUNT_NAMES}
+    counts = {name: _count(name, values.get(name), errors) for name in COUNT_FIELDS}
     pairs: list[tuple[int, Any]] = []
     for key, count in votes:
         number = _ballot_number(key)

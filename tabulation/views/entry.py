@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from tabulation.domain.record import RECORD_FIELDS
 from tabulation.domain.record import Finding as DomainFinding
 from tabulation.forms import ReconcileForm, RecordEntryForm
 from tabulation.models import Election, Finding, PollingStation, RecordEntry, StationRound
@@ -43,18 +44,6 @@ from tabulation.services.records import (
     record_submit,
 )
 
-FIELD_ORDER = (
-    "registered",
-    "ballots_received",
-    "ballots_unused",
-    "turned_out",
-    "ballots_in_box",
-    "ballots_invalid",
-    "ballots_valid",
-    "control_sheet_ok",
-    "board_signatures",
-)
-
 
 def _client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
@@ -78,7 +67,7 @@ def _finding_rows(
 
 def _entry_rows(entry: RecordEntry) -> list[tuple[str, object]]:
     rows: list[tuple[str, object]] = []
-    for name in FIELD_ORDER:
+    for name in RECORD_FIELDS:
         value = getattr(entry, name)
         if name == "control_sheet_ok" and value is not None:
             value = gettext("yes") if value else gettext("no")
@@ -122,7 +111,7 @@ def _form_for(
     if correcting and own is not None:
         # The clerk's own entry only: never the other clerk's (the second
         # entry is blind).
-        for name in FIELD_ORDER:
+        for name in RECORD_FIELDS:
             value = getattr(own, name)
             if name == "control_sheet_ok":
                 value = "" if value is None else ("yes" if value else "no")
@@ -283,7 +272,7 @@ def station_reconcile(request: HttpRequest, slug: str, code: str) -> HttpRespons
             status = 422
     columns = [(entry, entry_votes(entry)) for entry in entries[:2]]
     rows: list[dict[str, Any]] = []
-    for name in FIELD_ORDER:
+    for name in RECORD_FIELDS:
         values = [getattr(entry, name) for entry, _votes in columns]
         rows.append(
             {

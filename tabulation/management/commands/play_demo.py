@@ -21,6 +21,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tabulation.domain.record import COUNT_FIELDS
 from tabulation.models import Election, PollingStation, StationRound
 from tabulation.selectors.stations import live_entries, round_current
 from tabulation.services.election_setup import DEMO_DIRECTORY
@@ -29,23 +30,13 @@ from tabulation.services.records import EntryRefused, record_submit
 DEMO_SLUG = "belgrade-2023"
 RESULTS_FILE = Path(DEMO_DIRECTORY) / "results.csv"
 MISTYPE_PER_MILLE = 10  # ~1 %
-COUNT_COLUMNS = (
-    "registered",
-    "ballots_received",
-    "ballots_unused",
-    "turned_out",
-    "ballots_in_box",
-    "ballots_invalid",
-    "ballots_valid",
-    "board_signatures",
-)
 # Keys are stable per station, clerk and round: a player killed between two
 # entries finds its entry again instead of storing a second one.
 KEY_NAMESPACE = uuid.UUID("6f1d2c1e-3a51-4f0e-9a77-5b2e0c9d1b23")
 
 
 def _values(row: dict[str, str]) -> dict[str, object]:
-    values: dict[str, object] = {name: row[name] for name in COUNT_COLUMNS}
+    values: dict[str, object] = {name: row[name] for name in COUNT_FIELDS}
     values["control_sheet_ok"] = row["control_sheet_ok"]
     return values
 
