@@ -105,7 +105,7 @@ if REDIS_URL:
     CELERY_RESULT_BACKEND = REDIS_URL
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "commission.cache.RedisCache",
             "LOCATION": REDIS_URL,
         }
     }

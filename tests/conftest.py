@@ -62,7 +62,8 @@ def unreachable_services() -> list[str]:
 
     problems = []
     try:
-        psycopg.connect(os.environ["DATABASE_URL"], connect_timeout=5).close()
+        # The server, not the named database: pytest-django makes its own.
+        psycopg.connect(os.environ["DATABASE_URL"], dbname="postgres", connect_timeout=5).close()
     except psycopg.Error as error:
         problems.append(f"PostgreSQL cannot be reached: {error}".strip())
     try:

@@ -14,8 +14,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -58,49 +56,6 @@ NOT_FOUND = OpenApiResponse(description="No such election, snapshot version or s
 THROTTLED = OpenApiResponse(description="Too many requests from this client; see Retry-After.")
 
 
-class ThrottleCache:
-    """The Django cache for the throttle, with one Redis client per process.
-
-    Django's RedisCache builds a new ``redis.Redis`` for every operation, and
-    with redis-py 8 that costs about 0.3 ms (it rebuilds the table of
-    response callbacks); the throttle's get and set on every request would
-    then spend half of a worker's CPU there. A ``redis.Redis`` over a
-    connection pool is thread-safe, so one is reused; keys and values are
-    made exactly as the cache makes them, so it is the same cache. Any other
-    backend (the file cache of the embedded default) is used as it is.
-    """
-
-    def __init__(self) -> None:
-        self._client: Any = None
-
-    def _redis(self) -> tuple[Any, Any] | None:
-        backend = caches["default"]
-        if not isinstance(backend, RedisCache):
-            return None
-        if self._client is None:
-            redis_cache: Any = backend._cache  # Django's RedisCacheClient
-            pool = redis_cache._get_connection_pool(True)
-            self._client = redis_cache._client(connection_pool=pool)
-        return backend, self._client
-
-    def get(self, key: str, default: Any = None) -> Any:
-        found = self._redis()
-        if found is None:
-            return caches["default"].get(key, default)
-        backend, client = found
-        value = client.get(backend.make_and_validate_key(key))
-        return default if value is None else backend._cache._serializer.loads(value)
-
-    def set(self, key: str, value: Any, timeout: int) -> None:
-        found = self._redis()
-        if found is None:
-            caches["default"].set(key, value, timeout)
-            return
-        backend, client = found
-        data = backend._cache._serializer.dumps(value)
-        client.set(backend.make_and_validate_key(key), data, ex=timeout)
-
-
 class PublicReadThrottle(AnonRateThrottle):
     """Per client (IP address), counted in the Django cache (Redis in production).
 
@@ -109,7 +64,6 @@ class PublicReadThrottle(AnonRateThrottle):
 
     scope = "public_read"
     rate = "600/min"
-    cache = ThrottleCache()
 
 
 # Encoded bodies per (cache key, identity of the version): a version is
