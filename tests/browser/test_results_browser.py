@@ -50,8 +50,8 @@ def test_page_updates_to_a_new_snapshot_without_reloading(
         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
     ).until(lambda driver: cell(driver, 1, "votes") == "1.910")
     assert browser.execute_script("return window.__marker") == 1  # the same page, not reloaded
-    assert "snapshot 2" in browser.find_element(By.ID, "results-banner").text
-    assert "1 polling station" in browser.find_element(By.ID, "results-notes").text
+    assert "presek 2" in browser.find_element(By.ID, "results-banner").text  # snapshot 2
+    assert "1 biračkom mestu" in browser.find_element(By.ID, "results-notes").text
 
 
 def test_cyrillic_page_shows_cyrillic_names(browser: Any, live_server: Any, published: Any) -> None:

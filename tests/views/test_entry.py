@@ -125,7 +125,10 @@ def test_law_findings_are_shown_in_plain_words_with_their_code() -> None:
 
     text = page.content.decode()
     assert "R1" in text
-    assert "600 ballots in the box, but only 590 voters turned out." in text
+    assert (
+        "Broj glasačkih listića u glasačkoj kutiji (600) veći je od broja birača "
+        "koji su izašli na izbore (590)."
+    ) in text
 
 
 def test_a_double_click_stores_one_entry() -> None:
@@ -149,7 +152,7 @@ def test_a_stale_form_gets_a_conflict_message_and_nothing_is_stored() -> None:
     page = logged_in(setup.clerk1).post(station_url(setup), form_data(round_version=stale))
 
     assert page.status_code == 409
-    assert "Someone else changed this station" in page.content.decode()
+    assert "Neko drugi je u međuvremenu izmenio podatke" in page.content.decode()
     assert counts() == before
 
 

@@ -45,14 +45,14 @@ def test_results_page_shows_banner_progress_lists_and_threshold(
 
     assert '<html lang="sr-Latn">' in html
     assert "Skupština Novog Grada" in text
-    assert "snapshot 1" in text
-    assert "4 of 6" in text  # stations counted
-    assert "4.900 of 7.000" in text  # registered voters covered
+    assert "presek 1" in text  # snapshot 1
+    assert "4 od 6" in text  # stations counted
+    assert "4.900 od 7.000" in text  # registered voters covered
     assert "62,43 %" in text  # turnout so far
-    assert "91,53 votes" in text and "at least 92 votes" in text
+    assert "91,53 glasova" in text and "najmanje 92 glasova" in text
     assert "1.580" in text and "51,79 %" in text
-    assert "national minority" in text
-    assert "may still change" in text  # list 3's seats are not settled yet
+    assert "nacionalna manjina" in text
+    assert "mogu se promeniti" in text  # list 3's seats are not settled yet
 
 
 def test_results_page_tables_are_real_tables(client: Client, published: Any) -> None:
@@ -72,8 +72,8 @@ def test_hemicycle_draws_one_titled_seat_per_seat_in_list_colours(
     seats = re.findall(r'<circle [^>]*fill="(#[0-9a-f]{6})"><title>([^<]+)</title>', svg.group(0))
     assert len(seats) == 25
     assert [colour for colour, _title in seats].count("#7a4fa0") == 1
-    assert ("#7a4fa0", "Ruska stranka: 1 seat") in seats
-    assert seats.count(("#1f4e9a", "Srbija ne sme da stane: 13 seats")) == 13
+    assert ("#7a4fa0", "Ruska stranka: 1 mandat") in seats
+    assert seats.count(("#1f4e9a", "Srbija ne sme da stane: 13 mandata")) == 13
 
 
 def test_cyrillic_page_shows_names_in_cyrillic(client: Client, published: Any) -> None:
@@ -109,7 +109,7 @@ def test_pending_repeat_vote_is_noted(client: Client, published: Any) -> None:
 
     text = text_of(page(client, PAGE))
 
-    assert "A repeat vote is pending at 1 polling station" in text
+    assert "Ponavljanje glasanja predstoji na 1 biračkom mestu" in text
     assert "cukarica-002" in text
 
 
@@ -127,13 +127,40 @@ def test_municipality_table_gives_turnout_shares_and_the_leader(
     assert cells[-1] == "320"
 
 
+def test_a_municipality_with_no_station_counted_yet_shows_no_leader(
+    client: Client, publish_dir: Any
+) -> None:
+    document, stations = small_election()
+    first = document["municipalities"][0]
+    first.update(
+        stations={"counted": 0, "total": first["stations"]["total"]},
+        registered_counted=0,
+        turned_out=0,
+        voted=0,
+        invalid=0,
+        valid=0,
+        votes={number: 0 for number in first["votes"]},
+        leader=None,
+    )
+    publish(document, stations)
+
+    html = page(client, PAGE)
+
+    row = re.search(
+        r"<tr>\s*<th scope=\"row\"><a href=\"[^\"]*/" + first["code"] + r"/\">.*?</tr>", html, re.S
+    )
+    assert row is not None
+    assert text_of(row.group(0)).split()[-2:] == ["–", "–"]
+    assert page(client, f"/results/{SLUG}/municipalities/{first['code']}/")
+
+
 def test_municipality_page_lists_every_station(client: Client, published: Any) -> None:
     text = text_of(page(client, f"{PAGE}municipalities/cukarica/"))
 
     assert "Čukarica" in text
     assert "OŠ „Žarko Zrenjanin“" in text
     assert "Mesna zajednica Banovo brdo" in text
-    assert "Held for a commission decision" in text
+    assert "Zadržano do odluke komisije" in text  # held for a commission decision
 
 
 def test_station_page_shows_every_field_findings_and_decisions(
@@ -142,19 +169,20 @@ def test_station_page_shows_every_field_findings_and_decisions(
     text = text_of(page(client, f"{PAGE}stations/vozdovac-002/"))
 
     for label, value in [
-        ("Registered voters", "900"),
-        ("Ballots received", "900"),
-        ("Unused ballots", "349"),
-        ("Voters who turned out", "553"),
-        ("Ballots in the box (voters who voted)", "551"),
-        ("Invalid ballots", "11"),
-        ("Valid ballots", "540"),
-        ("Control sheet in order", "yes"),
-        ("Board members who signed", "5"),
+        ("Birači upisani u birački spisak", "900"),
+        ("Primljeni glasački listići", "900"),
+        ("Neupotrebljeni glasački listići", "349"),
+        ("Birači koji su izašli na izbore", "553"),
+        ("Glasački listići u glasačkoj kutiji (birači koji su glasali)", "551"),
+        ("Nevažeći glasački listići", "11"),
+        ("Važeći glasački listići", "540"),
+        ("Kontrolni list ispravan", "da"),
+        ("Članovi biračkog odbora koji su potpisali zapisnik", "5"),
     ]:
         assert f"{label} {value}" in text
-    assert "C2" in text and "Voters who turned out missing, the rest consistent" in text
-    assert "Correction" in text and "Turned out taken from the excerpt" in text
+    assert "C2" in text
+    assert "Broj birača koji su izašli na izbore nije upisan, ostali podaci su usklađeni" in text
+    assert "Ispravka" in text and "Turned out taken from the excerpt" in text
 
 
 @pytest.mark.parametrize(
@@ -214,7 +242,7 @@ def test_latest_page_polls_and_an_earlier_one_does_not(client: Client, published
     assert f'data-poll-url="/results/{SLUG}/version/"' in page(client, PAGE)
     earlier = page(client, f"{PAGE}v1/")
     assert "data-poll-url" not in earlier
-    assert "This is snapshot 1, an earlier publication." in earlier
+    assert "Ovo je presek 1, ranije objavljen." in earlier  # an earlier snapshot
 
 
 def test_pages_work_without_the_database(
@@ -246,7 +274,7 @@ def test_open_data_page_links_every_file_of_every_snapshot(client: Client, publi
     for name in ("totals.csv", "municipalities.csv", "stations.json", "results.json"):
         assert f'href="/results/{SLUG}/data/{name}"' in html
         assert f'href="/results/{SLUG}/data/v1/{name}"' in html
-    assert "Data dictionary" in html
+    assert "Rečnik podataka" in html  # the data dictionary
 
 
 def test_totals_csv_has_one_row_per_list(client: Client, published: Any) -> None:
