@@ -3,6 +3,7 @@ live entries, and findings as words (docs/entry.md)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -12,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tabulation.domain.checks import check_record
 from tabulation.domain.codes import CHECKS
+from tabulation.domain.record import RECORD_FIELDS, Record, make_finding
 from tabulation.domain.record import Finding as DomainFinding
-from tabulation.domain.record import Record, make_finding
 from tabulation.models import (
     ClerkAssignment,
     Election,
@@ -243,13 +244,29 @@ def finding_from_row(row: Finding) -> DomainFinding:
     )
 
 
+def field_label(name: str) -> str:
+    """A record field as the paper names it, in the reader's language: a
+    clerk reads "Invalid ballots", not "ballots_invalid"."""
+    if name in RECORD_FIELDS:
+        return str(RecordEntry._meta.get_field(name).verbose_name).capitalize()
+    ballot_number = re.fullmatch(r"votes\[(\d+)\]", name)
+    if ballot_number:
+        return gettext("Votes for list %(ballot_number)s") % {
+            "ballot_number": ballot_number.group(1)
+        }
+    return name
+
+
 def finding_text(finding: DomainFinding) -> str:
     """The finding in the reader's language: translate the template, then fill it."""
+    params = finding.params_dict()
+    if isinstance(params.get("field"), str):
+        params["field"] = field_label(params["field"])
     try:
-        return gettext(finding.message).format(**finding.params_dict())
+        return gettext(finding.message).format(**params)
     except (KeyError, IndexError, ValueError):
         # A translation with a broken placeholder must not break the page.
-        return finding.message.format(**finding.params_dict())
+        return finding.message.format(**params)
 
 
 def finding_message(row: Finding) -> str:
