@@ -101,6 +101,30 @@ def test_input_errors_come_back_with_code_field_and_message() -> None:
     assert counts() == before
 
 
+@pytest.mark.parametrize(
+    ("accept_language", "message"),
+    [
+        ("en", "Invalid ballots must be a whole number, 0 or more; got -1."),
+        ("sr-Latn", "„Nevažeći glasački listići”: upišite ceo broj, 0 ili veći; uneto je: -1."),
+        ("sr", "„Неважећи гласачки листићи”: упишите цео број, 0 или већи; унето је: -1."),
+        ("", "„Nevažeći glasački listići”: upišite ceo broj, 0 ili veći; uneto je: -1."),
+    ],
+)
+def test_the_api_answers_in_the_language_the_client_asks_for(accept_language, message) -> None:
+    setup = entry_setup()
+
+    response = token_client(setup.clerk1).post(
+        entries_url(setup),
+        body(ballots_invalid=-1),
+        format="json",
+        HTTP_ACCEPT_LANGUAGE=accept_language,
+    )
+
+    assert response.status_code == 400
+    assert [error["message"] for error in response.json()["errors"]] == [message]
+    assert "Accept-Language" in response["Vary"]
+
+
 def test_findings_are_returned_with_code_fields_expected_actual_and_message() -> None:
     setup = entry_setup()
 
@@ -116,7 +140,9 @@ def test_findings_are_returned_with_code_fields_expected_actual_and_message() ->
             "fields": ["ballots_in_box", "turned_out"],
             "expected": 590,
             "actual": 600,
-            "message": "600 ballots in the box, but only 590 voters turned out.",
+            # The API speaks the default language, Serbian Latin.
+            "message": "Broj glasačkih listića u glasačkoj kutiji (600) veći je od broja "
+            "birača koji su izašli na izbore (590).",
         }
     ]
 

@@ -376,3 +376,10 @@ def test_a_real_tabulation_reads_back_through_the_api_and_the_page(
     page = client.get(f"/results/{slug}/")
     assert page.status_code == 200
     assert page.content.decode().count("<circle ") == made.election.seats
+
+
+def test_a_successful_read_does_not_vary_by_language(client, published) -> None:
+    response = client.get("/api/v1/elections/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert "Accept-Language" not in response.get("Vary", "")
