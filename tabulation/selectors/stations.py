@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -248,7 +248,9 @@ def field_label(name: str) -> str:
     """A record field as the paper names it, in the reader's language: a
     clerk reads "Invalid ballots", not "ballots_invalid"."""
     if name in RECORD_FIELDS:
-        return str(RecordEntry._meta.get_field(name).verbose_name).capitalize()
+        field = RecordEntry._meta.get_field(name)
+        assert isinstance(field, Field)  # the record's own columns, never a relation
+        return str(field.verbose_name).capitalize()
     ballot_number = re.fullmatch(r"votes\[(\d+)\]", name)
     if ballot_number:
         return gettext("Votes for list %(ballot_number)s") % {
@@ -260,8 +262,9 @@ def field_label(name: str) -> str:
 def finding_text(finding: DomainFinding) -> str:
     """The finding in the reader's language: translate the template, then fill it."""
     params = finding.params_dict()
-    if isinstance(params.get("field"), str):
-        params["field"] = field_label(params["field"])
+    field = params.get("field")
+    if isinstance(field, str):
+        params["field"] = field_label(field)
     try:
         return gettext(finding.message).format(**params)
     except (KeyError, IndexError, ValueError):

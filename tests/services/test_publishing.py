@@ -129,4 +129,8 @@ def test_a_snapshot_published_again_without_its_rows_rebuilds_them():
     snapshot_publish(snapshot=models.ResultSnapshot.objects.get(pk=snapshot.pk))
 
     rows = cache.get(f"results:{made.election.slug}:stations:v1")
-    assert [row["code"] for row in rows] == sorted(station.code for station in made.stations)
+    # In the published order: by municipality name, then station number.
+    in_order = sorted(
+        made.stations, key=lambda station: (station.municipality.name, station.number)
+    )
+    assert [row["code"] for row in rows] == [station.code for station in in_order]
