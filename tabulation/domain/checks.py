@@ -547,14 +547,17 @@ def _results_key(record: Record) -> tuple[object, ...]:
 
 
 def _all_zero(record: Record) -> bool:
-    counts = [
+    counts = (
         record.turned_out,
         record.ballots_in_box,
         record.ballots_invalid,
         record.ballots_valid,
-    ]
-    counts += [count for _number, count in record.votes]
-    return all(count in (None, 0) for count in counts)
+    )
+    # Two generators rather than one list of every count: almost every
+    # record stops at its first count.
+    return all(count in (None, 0) for count in counts) and all(
+        count in (None, 0) for _number, count in record.votes
+    )
 
 
 def identical_records(records: Mapping[str, Record]) -> dict[str, Finding]:

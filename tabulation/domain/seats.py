@@ -8,12 +8,12 @@ the votes are equal. All arithmetic is on ``fractions.Fraction``: the minority
 factor 27/20 makes float ties wrong.
 """
 
+import heapq
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
-from itertools import groupby
 
 from tabulation.domain.errors import AllocationInputError
 from tabulation.domain.exact import Exact, to_fraction
@@ -198,21 +198,101 @@ class _Ranking:
     first_missed: _Entry | None
 
 
-def _rank(entries: Iterable[_Entry], seats: int, lots_drawn: Sequence[str]) -> _Ranking:
+class _NextQuotient:
+    """One list's next quotient not ranked yet: ``weight / divisor``.
+
+    Held in a heap, so that the ranking looks at about ``seats`` quotients
+    rather than building and sorting all ``seats x lists`` of them. The
+    comparison is exact: with the weight ``numerator / denominator``, a/b
+    ranks before c/d iff ``a*d > c*b`` (all positive integers), which is
+    what comparing the Fractions does, without making one per comparison.
+    """
+
+    __slots__ = ("denominator", "divisor", "limit", "list_id", "numerator", "votes", "weight")
+
+    def __init__(self, electoral_list: ElectoralList, weight: Fraction, limit: int) -> None:
+        self.list_id = electoral_list.list_id
+        self.votes = electoral_list.votes
+        self.weight = weight
+        self.limit = limit
+        self.divisor = 1
+        self.numerator = weight.numerator
+        self.denominator = weight.denominator
+
+    def __lt__(self, other: "_NextQuotient") -> bool:
+        # "Ranks before": the larger quotient, then the list with more votes.
+        left = self.numerator * other.denominator
+        right = other.numerator * self.denominator
+        if left != right:
+            return left > right
+        return self.votes > other.votes
+
+    def ties(self, numerator: int, denominator: int, votes: int) -> bool:
+        """Equal quotient (``numerator / denominator``) and equal votes: only a
+        drawing of lots separates them."""
+        return self.votes == votes and self.numerator * denominator == numerator * self.denominator
+
+    def entry(self) -> _Entry:
+        return _Entry(self.weight / self.divisor, self.votes, self.list_id, self.divisor)
+
+    def advance(self) -> bool:
+        """Move on to the list's next quotient; False when it has no more."""
+        if self.divisor >= self.limit:
+            return False
+        self.divisor += 1
+        self.denominator = self.weight.denominator * self.divisor
+        return True
+
+
+def _groups(
+    participants: Sequence[tuple[ElectoralList, Fraction]], seats: int, *, cap: bool
+) -> Iterator[list[_Entry]]:
+    """The quotients of the participants, largest first, in groups of equal
+    (value, votes), each group in natural order of the list ids.
+
+    Quotients are votes x multiplier / 1, 2, ... up to ``seats`` (Art. 102
+    rule 4). Lazy: the ranking stops once the seats are filled.
+    """
+    heap: list[_NextQuotient] = []
+    for electoral_list, multiplier in participants:
+        limit = seats
+        if cap and electoral_list.candidates is not None:
+            # Rule 7: a list cannot win more seats than it has candidates; its
+            # later quotients simply do not exist, so the next highest quotient
+            # of another list takes the seat.
+            limit = min(seats, electoral_list.candidates)
+        if limit > 0:
+            heap.append(_NextQuotient(electoral_list, electoral_list.votes * multiplier, limit))
+    heapq.heapify(heap)
+    while heap:
+        top = heap[0]
+        # The group's key, kept before ``advance`` moves the list on.
+        numerator, denominator, votes = top.numerator, top.denominator, top.votes
+        group: list[_Entry] = []
+        # A list's next quotient is strictly smaller than its current one
+        # (its weight is positive), so it never joins the group being taken.
+        while heap and heap[0].ties(numerator, denominator, votes):
+            current = heap[0]
+            group.append(current.entry())
+            if current.advance():
+                heapq.heapreplace(heap, current)
+            else:
+                heapq.heappop(heap)
+        group.sort(key=lambda entry: natural_key(entry.list_id))
+        yield group
+
+
+def _rank(groups: Iterator[list[_Entry]], seats: int, lots_drawn: Sequence[str]) -> _Ranking:
     """Give ``seats`` seats to the largest quotients (Art. 102 rules 5-6).
 
-    Quotients are grouped by (value, votes): a larger quotient wins; equal
-    quotients go to the list with more votes; a group with equal quotients
-    AND equal votes that straddles the last seat needs a drawing of lots.
-    ``lots_drawn`` is the commission's recorded drawing, an order of priority:
-    tied lists named in it win in that order, before tied lists not named.
+    ``groups`` are the quotients in ranking order, grouped by (value, votes)
+    (``_groups``): a larger quotient wins; equal quotients go to the list
+    with more votes; a group with equal quotients AND equal votes that
+    straddles the last seat needs a drawing of lots. ``lots_drawn`` is the
+    commission's recorded drawing, an order of priority: tied lists named in
+    it win in that order, before tied lists not named.
     """
     priority = {list_id: position for position, list_id in enumerate(lots_drawn)}
-    ordered = sorted(entries, key=lambda entry: (-entry.value, -entry.votes))
-    groups = [
-        sorted(group, key=lambda entry: natural_key(entry.list_id))
-        for _key, group in groupby(ordered, key=lambda entry: (entry.value, entry.votes))
-    ]
     won: list[_Entry] = []
     remaining = seats
     lots_required: tuple[str, ...] = ()
@@ -220,7 +300,7 @@ def _rank(entries: Iterable[_Entry], seats: int, lots_drawn: Sequence[str]) -> _
     lots_quotient: Fraction | None = None
     lots_applied = False
     first_missed: _Entry | None = None
-    for index, group in enumerate(groups):
+    for group in groups:
         if remaining == 0:
             first_missed = group[0]
             break
@@ -247,8 +327,9 @@ def _rank(entries: Iterable[_Entry], seats: int, lots_drawn: Sequence[str]) -> _
             seats_to_draw = remaining
             lots_quotient = group[0].value
             remaining = 0
-            if index + 1 < len(groups):
-                first_missed = groups[index + 1][0]
+            following = next(groups, None)
+            if following is not None:
+                first_missed = following[0]
         break
     return _Ranking(
         won=tuple(won),
@@ -259,25 +340,6 @@ def _rank(entries: Iterable[_Entry], seats: int, lots_drawn: Sequence[str]) -> _
         vacant_seats=remaining,
         first_missed=first_missed,
     )
-
-
-def _entries(
-    participants: Sequence[tuple[ElectoralList, Fraction]], seats: int, *, cap: bool
-) -> list[_Entry]:
-    entries: list[_Entry] = []
-    for electoral_list, multiplier in participants:
-        limit = seats
-        if cap and electoral_list.candidates is not None:
-            # Rule 7: a list cannot win more seats than it has candidates; its
-            # later quotients simply do not exist, so the next highest quotient
-            # of another list takes the seat.
-            limit = min(seats, electoral_list.candidates)
-        weight = electoral_list.votes * multiplier
-        entries.extend(
-            _Entry(weight / divisor, electoral_list.votes, electoral_list.list_id, divisor)
-            for divisor in range(1, limit + 1)
-        )
-    return entries
 
 
 def allocate_seats(
@@ -349,12 +411,12 @@ def allocate_seats(
         for electoral_list in lists
         if participation[electoral_list.list_id].takes_part
     ]
-    ranking = _rank(_entries(participants, seats, cap=True), seats, lots_drawn)
+    ranking = _rank(_groups(participants, seats, cap=True), seats, lots_drawn)
     uncapped_seats: dict[str, int] = {}
     if any(electoral_list.candidates is not None for electoral_list in lists):
         # Only to explain rule 7: what each list would have won with enough
         # candidates.
-        uncapped = _rank(_entries(participants, seats, cap=False), seats, lots_drawn)
+        uncapped = _rank(_groups(participants, seats, cap=False), seats, lots_drawn)
         for entry in uncapped.won:
             uncapped_seats[entry.list_id] = uncapped_seats.get(entry.list_id, 0) + 1
 

@@ -123,7 +123,10 @@ class _Election:
         """
         if self.threshold == 1:
             return 0 if votes >= self.voted else None
-        needed = math.ceil((self.threshold * self.voted - votes) / (1 - self.threshold))
+        # ceil((t V - votes) / (1 - t)) with t = n/d, on integers: this runs
+        # for every list and quotient count of step 2.
+        n, d = self.threshold.numerator, self.threshold.denominator
+        needed = _ceil_div(n * self.voted - d * votes, d - n)
         return max(0, needed)
 
     def cap(self, electoral_list: ElectoralList) -> int:
@@ -132,25 +135,38 @@ class _Election:
         return min(self.seats, electoral_list.candidates)
 
 
+def _ceil_div(numerator: int, denominator: int) -> int:
+    """ceil(numerator / denominator) for a positive denominator, exactly."""
+    return -(-numerator // denominator)
+
+
 def _cost(
-    election: _Election, electoral_list: ElectoralList, quotients: int, x: Fraction
+    election: _Election,
+    electoral_list: ElectoralList,
+    quotients: int,
+    x: Fraction,
+    pass_cost: int | None,
 ) -> int | None:
     """Fewest added votes for the list to have ``quotients`` quotients >= x,
-    under the relaxation of step 2 (None: not within R)."""
+    under the relaxation of step 2 (None: not within R). ``pass_cost`` is
+    ``election.pass_cost(electoral_list.votes)``, worked out once per list."""
     if quotients > election.cap(electoral_list):
         return None
     votes = electoral_list.votes
-    target = quotients * x
-    plain = max(0, math.ceil(target - votes))
+    # On the integers of x = p/q (the knapsack asks this for every list and
+    # quotient count, thousands of times): ceil(n x - votes) and, with the
+    # bonus F = a/b, ceil(n x / F - votes).
+    p, q = x.numerator, x.denominator
+    plain = max(0, _ceil_div(quotients * p - votes * q, q))
     if electoral_list.minority:
-        with_bonus = max(0, math.ceil(target / election.multiplier - votes))
+        a, b = election.multiplier.numerator, election.multiplier.denominator
+        with_bonus = max(0, _ceil_div(quotients * p * b - votes * q * a, q * a))
         cost = plain
         if election.in_bonus_window(votes + with_bonus):
             cost = min(cost, with_bonus)
     else:
         cost = plain
         if not election.nobody_passing_possible:
-            pass_cost = election.pass_cost(votes)
             if pass_cost is None:
                 return None
             cost = max(cost, pass_cost)
@@ -199,13 +215,14 @@ def _may_lose(
     for other_index, other in enumerate(lists):
         if other_index == index:
             continue
+        pass_cost = election.pass_cost(other.votes)
         base = 0
-        while base < wanted and _cost(election, other, base + 1, x) == 0:
+        while base < wanted and _cost(election, other, base + 1, x, pass_cost) == 0:
             base += 1
         free += base
         table: list[int] = []
         while base + len(table) < wanted:
-            cost = _cost(election, other, base + len(table) + 1, x)
+            cost = _cost(election, other, base + len(table) + 1, x, pass_cost)
             if cost is None:
                 break
             table.append(cost)

@@ -69,6 +69,8 @@ def results_files(
 ) -> dict[str, bytes]:
     """The files of one snapshot, by name (docs/results-format.md, "Files")."""
     ballot_numbers = [item["ballot_number"] for item in document["lists"]]
+    # The votes are keyed by the ballot number as text (JSON keys).
+    ballot_keys = [str(number) for number in ballot_numbers]
     list_columns = [f"list_{number}" for number in ballot_numbers]
     files = {
         "results.json": _json_bytes(document),
@@ -115,7 +117,7 @@ def results_files(
                     item["invalid"],
                     item["valid"],
                     item["turnout_percent"],
-                    *(item["votes"].get(str(number), 0) for number in ballot_numbers),
+                    *(item["votes"].get(key, 0) for key in ballot_keys),
                 ]
                 for item in document["municipalities"]
             ],
@@ -143,7 +145,7 @@ def results_files(
                     row["status"],
                     row["round"],
                     *(_csv_value(row.get(name)) for name in RECORD_FIELDS),
-                    *(row["votes"].get(str(number), "") for number in ballot_numbers),
+                    *(row["votes"].get(key, "") for key in ballot_keys),
                 ]
                 for row in stations
             ],
