@@ -14,8 +14,6 @@ replaces a newer one as "latest".
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import tempfile
@@ -26,11 +24,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from tabulation.models import Election, ResultSnapshot
-from tabulation.selectors.tabulation import (
-    RECORD_FIELDS,
-    results_build,
-    tabulation_inputs_get,
-)
+from tabulation.selectors.open_data import json_bytes, open_data_files
+from tabulation.selectors.tabulation import results_build, tabulation_inputs_get
 
 
 def cache_key(slug: str, what: str) -> str:
@@ -49,114 +44,6 @@ def _write_atomic(path: Path, content: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def _json_bytes(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def _csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    return buffer.getvalue().encode("utf-8")
-
-
-def results_files(
-    document: dict[str, Any], stations: list[dict[str, Any]] | None
-) -> dict[str, bytes]:
-    """The files of one snapshot, by name (docs/results-format.md, "Files")."""
-    ballot_numbers = [item["ballot_number"] for item in document["lists"]]
-    # The votes are keyed by the ballot number as text (JSON keys).
-    ballot_keys = [str(number) for number in ballot_numbers]
-    list_columns = [f"list_{number}" for number in ballot_numbers]
-    files = {
-        "results.json": _json_bytes(document),
-        "totals.csv": _csv_bytes(
-            ["ballot_number", "name", "votes", "percent", "seats", "passed_threshold"],
-            [
-                [
-                    item["ballot_number"],
-                    item["name"],
-                    item["votes"],
-                    item["percent"],
-                    item["seats"],
-                    str(item["passed_threshold"]).lower(),
-                ]
-                for item in document["lists"]
-            ],
-        ),
-        "municipalities.json": _json_bytes(document["municipalities"]),
-        "municipalities.csv": _csv_bytes(
-            [
-                "code",
-                "name",
-                "stations_counted",
-                "stations_total",
-                "registered",
-                "registered_counted",
-                "turned_out",
-                "voted",
-                "invalid",
-                "valid",
-                "turnout_percent",
-                *list_columns,
-            ],
-            [
-                [
-                    item["code"],
-                    item["name"],
-                    item["stations"]["counted"],
-                    item["stations"]["total"],
-                    item["registered"],
-                    item["registered_counted"],
-                    item["turned_out"],
-                    item["voted"],
-                    item["invalid"],
-                    item["valid"],
-                    item["turnout_percent"],
-                    *(item["votes"].get(key, 0) for key in ballot_keys),
-                ]
-                for item in document["municipalities"]
-            ],
-        ),
-    }
-    if stations is not None:
-        files["stations.json"] = _json_bytes(stations)
-        files["stations.csv"] = _csv_bytes(
-            [
-                "code",
-                "municipality",
-                "number",
-                "name",
-                "status",
-                "round",
-                *RECORD_FIELDS,
-                *list_columns,
-            ],
-            [
-                [
-                    row["code"],
-                    row["municipality"],
-                    row["number"],
-                    row["name"],
-                    row["status"],
-                    row["round"],
-                    *(_csv_value(row.get(name)) for name in RECORD_FIELDS),
-                    *(row["votes"].get(key, "") for key in ballot_keys),
-                ]
-                for row in stations
-            ],
-        )
-    return files
-
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return value
 
 
 def _stations_for(snapshot: ResultSnapshot) -> list[dict[str, Any]] | None:
@@ -193,7 +80,7 @@ def snapshot_publish(
     version = snapshot.version
     if stations is None:
         stations = _stations_for(snapshot)
-    files = results_files(document, stations)
+    files = open_data_files(document, stations)
     folder = Path(settings.PUBLISH_DIR) / slug
     for name, content in files.items():
         _write_atomic(folder / "snapshots" / str(version) / name, content)
@@ -204,7 +91,7 @@ def snapshot_publish(
         # other files already in place.
         for name in sorted(files, key=lambda name: name == "results.json"):
             _write_atomic(folder / name, files[name])
-    _write_atomic(Path(settings.PUBLISH_DIR) / "elections.json", _json_bytes(_elections_index()))
+    _write_atomic(Path(settings.PUBLISH_DIR) / "elections.json", json_bytes(_elections_index()))
 
     versions = [
         {"version": number, "status": kind, "published_at": payload_time}

@@ -7,9 +7,6 @@ Last-Modified and may be held by a CDN for a few seconds; a repeated request
 with If-None-Match gets a bodiless 304.
 """
 
-import csv
-import io
-import json
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +18,8 @@ from django.utils.http import http_date
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from tabulation.selectors.open_data import OPEN_DATA_FILES, STATION_FILES
+from tabulation.selectors.open_data import open_data_file as open_data_file_bytes
 from tabulation.selectors.published import (
     published_elections_list,
     published_results_get,
@@ -34,7 +33,8 @@ MAX_AGE_SECONDS = 5
 # Bump when the page markup changes, so a revalidating browser gets the new page.
 PAGE_REVISION = "1"
 
-RECORD_FIELDS = [
+# The station page and the data dictionary name each field of the paper record.
+RECORD_FIELD_LABELS = [
     ("registered", _("Registered voters")),
     ("ballots_received", _("Ballots received")),
     ("ballots_unused", _("Unused ballots")),
@@ -63,14 +63,6 @@ DECISION_KINDS = {
     "objection_decided": _("Objection decided"),
 }
 FINDING_STATUSES = {"open": _("open"), "resolved": _("resolved"), "dismissed": _("dismissed")}
-OPEN_DATA_FILES = [
-    "results.json",
-    "totals.csv",
-    "municipalities.csv",
-    "municipalities.json",
-    "stations.csv",
-    "stations.json",
-]
 
 
 # --- Conditional responses -----------------------------------------------------------
@@ -221,7 +213,7 @@ def station_page(
             station=station,
             municipality=municipality,
             status_label=STATION_STATUSES.get(station.get("status", ""), station.get("status")),
-            record=[(label, station.get(field)) for field, label in RECORD_FIELDS],
+            record=[(label, station.get(field)) for field, label in RECORD_FIELD_LABELS],
             decision_kinds=DECISION_KINDS,
             finding_statuses=FINDING_STATUSES,
         )
@@ -238,7 +230,7 @@ def open_data_page(request: HttpRequest, slug: str) -> HttpResponse:
         context.update(
             versions=list(reversed(published_versions_list(slug))),
             files=OPEN_DATA_FILES,
-            record_fields=RECORD_FIELDS,
+            record_fields=RECORD_FIELD_LABELS,
         )
         return render(request, "results/open_data.html", context)
 
@@ -246,92 +238,6 @@ def open_data_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # --- Open data downloads ---------------------------------------------------------
-
-
-def _csv_value(value: Any) -> Any:
-    # The same cells as the files publishing writes: blank for no value,
-    # lower-case booleans.
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return value
-
-
-def _csv(header: list[str], rows: list[list[Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([[_csv_value(value) for value in row] for row in rows])
-    return buffer.getvalue()
-
-
-def _ballot_numbers(document: dict[str, Any]) -> list[int]:
-    return [item["ballot_number"] for item in document["lists"]]
-
-
-def totals_csv(document: dict[str, Any]) -> str:
-    header = ["ballot_number", "name", "votes", "percent", "seats", "passed_threshold"]
-    return _csv(header, [[item.get(column) for column in header] for item in document["lists"]])
-
-
-def municipalities_csv(document: dict[str, Any]) -> str:
-    numbers = _ballot_numbers(document)
-    header = [
-        "code",
-        "name",
-        "stations_counted",
-        "stations_total",
-        "registered",
-        "registered_counted",
-        "turned_out",
-        "voted",
-        "invalid",
-        "valid",
-        "turnout_percent",
-        *[f"list_{number}" for number in numbers],
-    ]
-    rows = []
-    for item in document["municipalities"]:
-        stations = item.get("stations") or {}
-        rows.append(
-            [
-                item["code"],
-                item["name"],
-                stations.get("counted"),
-                stations.get("total"),
-                *[
-                    item.get(column)
-                    for column in (
-                        "registered",
-                        "registered_counted",
-                        "turned_out",
-                        "voted",
-                        "invalid",
-                        "valid",
-                        "turnout_percent",
-                    )
-                ],
-                *[item["votes"].get(str(number), 0) for number in numbers],
-            ]
-        )
-    return _csv(header, rows)
-
-
-def stations_csv(document: dict[str, Any], stations: list[dict[str, Any]]) -> str:
-    numbers = _ballot_numbers(document)
-    fields = [field for field, _label in RECORD_FIELDS]
-    header = ["code", "municipality", "number", "name", "status", "round", *fields]
-    header += [f"list_{number}" for number in numbers]
-    rows = [
-        [
-            *[row.get(column) for column in header[:6]],
-            *[row.get(field) for field in fields],
-            *[(row.get("votes") or {}).get(str(number)) for number in numbers],
-        ]
-        for row in stations
-    ]
-    return _csv(header, rows)
 
 
 def open_data_file(
@@ -342,22 +248,10 @@ def open_data_file(
     document = _document_or_404(slug, version)
 
     def build() -> HttpResponse:
-        stations: list[dict[str, Any]] = []
-        if filename.startswith("stations"):
+        stations = None
+        if filename in STATION_FILES:
             stations = published_stations_list(slug, document["version"]) or []
-        content: str
-        if filename == "results.json":
-            content = json.dumps(document, ensure_ascii=False)
-        elif filename == "totals.csv":
-            content = totals_csv(document)
-        elif filename == "municipalities.csv":
-            content = municipalities_csv(document)
-        elif filename == "municipalities.json":
-            content = json.dumps(document["municipalities"], ensure_ascii=False)
-        elif filename == "stations.csv":
-            content = stations_csv(document, stations)
-        else:
-            content = json.dumps(stations, ensure_ascii=False)
+        content = open_data_file_bytes(filename, document, stations)
         kind = "text/csv" if filename.endswith(".csv") else "application/json"
         response = HttpResponse(content, content_type=f"{kind}; charset=utf-8")
         response["Content-Disposition"] = (

@@ -134,3 +134,19 @@ def test_a_snapshot_published_again_without_its_rows_rebuilds_them():
         made.stations, key=lambda station: (station.municipality.name, station.number)
     )
     assert [row["code"] for row in rows] == [station.code for station in in_order]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", ["totals.csv", "municipalities.csv", "stations.csv", "stations.json"]
+)
+def test_a_download_from_the_site_is_the_published_file_byte_for_byte(client, name):
+    made = counted_election()
+    outcome = tabulation_compute(election_id=made.election.pk)
+    snapshot_publish(snapshot=outcome.snapshot, stations=outcome.stations)
+    slug = made.election.slug
+
+    response = client.get(f"/results/{slug}/data/{name}")
+
+    assert response.status_code == 200
+    assert response.content == (Path(settings.PUBLISH_DIR) / slug / name).read_bytes()
