@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from tabulation.domain.record import RECORD_FIELDS
+from tabulation.domain.record import Finding as DomainFinding
 
 # The head of an empty audit chain: the "previous hash" of event 1.
 GENESIS_HASH = "0" * 64
@@ -688,6 +689,10 @@ class AcceptedVote(models.Model):
 class Finding(models.Model):
     """What a check found in a round's record (codes: RULES.md section 2)."""
 
+    # The domain message template travels in message_params under this key,
+    # so a stored finding reads as the check said it, in any language later.
+    MESSAGE_KEY: ClassVar[str] = "_message"
+
     class Category(models.TextChoices):
         INPUT = "E", _("input error")
         ANNULMENT = "R", _("annulment ground (Art. 116)")
@@ -767,6 +772,22 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.round}"
+
+    @classmethod
+    def from_domain(
+        cls, finding: DomainFinding, *, round_id: int, entry: RecordEntry | None = None
+    ) -> Finding:
+        """An unsaved row for what the domain's checks found."""
+        return cls(
+            round_id=round_id,
+            entry=entry,
+            code=finding.code,
+            category=finding.category.value,
+            fields=list(finding.fields),
+            expected=finding.expected,
+            actual=finding.actual,
+            message_params={**finding.params_dict(), cls.MESSAGE_KEY: finding.message},
+        )
 
 
 # --- Results --------------------------------------------------------------------

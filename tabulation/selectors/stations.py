@@ -29,7 +29,6 @@ from tabulation.selectors.roles import clerk_may_enter, stations_for_clerk
 # Where a stored Finding keeps the English message template of the domain
 # finding (the model stores parameters, not text; the template is what gettext
 # translates at render time).
-MESSAGE_KEY = "_message"
 
 # The states a clerk sees: the round's status, with "one entry stored" split
 # by whose entry it is (docs/entry.md).
@@ -233,7 +232,7 @@ def entry_record(entry: RecordEntry) -> Record:
 def finding_from_row(row: Finding) -> DomainFinding:
     """A stored finding as the domain's dataclass (for messages and the API)."""
     params = dict(row.message_params or {})
-    message = params.pop(MESSAGE_KEY, None)
+    message = params.pop(Finding.MESSAGE_KEY, None)
     return make_finding(
         row.code,
         fields=tuple(row.fields or ()),

@@ -36,7 +36,6 @@ from tabulation.models import (
 )
 from tabulation.selectors.roles import clerk_may_enter
 from tabulation.selectors.stations import (
-    MESSAGE_KEY,
     OPEN_STATUSES,
     entry_findings,
     entry_record,
@@ -328,16 +327,7 @@ def _findings_sync(
         row.resolved_at = now
         row.save(update_fields=["status", "resolved_at"])
     Finding.objects.bulk_create(
-        Finding(
-            round=round,
-            entry=entry,
-            code=finding.code,
-            category=finding.category.value,
-            fields=list(finding.fields),
-            expected=finding.expected,
-            actual=finding.actual,
-            message_params={**finding.params_dict(), MESSAGE_KEY: finding.message},
-        )
+        Finding.from_domain(finding, round_id=round.pk, entry=entry)
         for code, (entry, finding) in wanted.items()
         if code not in taken
     )

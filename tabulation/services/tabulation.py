@@ -204,15 +204,7 @@ def _findings_raise(built: BuiltResults) -> list[str]:
     round_ids = {round_id for round_id, _finding in built.findings_to_raise}
     existing = set(Finding.objects.filter(round_id__in=round_ids).values_list("round_id", "code"))
     new = [
-        Finding(
-            round_id=round_id,
-            code=finding.code,
-            category=finding.category.value,
-            fields=list(finding.fields),
-            expected=finding.expected,
-            actual=finding.actual,
-            message_params=finding.params_dict(),
-        )
+        Finding.from_domain(finding, round_id=round_id)
         for round_id, finding in built.findings_to_raise
         if (round_id, finding.code) not in existing
     ]
