@@ -41,17 +41,18 @@ ELECTION = {
     "entry_deadline": "",
 }
 
-# One colour per list, by ballot number.
+# One colour per list, by ballot number; the lists likely to win seats get
+# colours far apart, so the hemicycle reads at a glance.
 LIST_COLOURS = (
     "#1f4e9c",
     "#d62728",
     "#2ca02c",
     "#8c564b",
-    "#0b3d91",
+    "#ff7f0e",
     "#b8860b",
     "#17becf",
     "#556b2f",
-    "#ff7f0e",
+    "#0b3d91",
     "#9467bd",
     "#1e90ff",
     "#e377c2",
