@@ -10,15 +10,12 @@ from rest_framework.test import APIClient
 
 from tabulation.models import (
     AcceptedRecord,
-    AuditEvent,
-    Finding,
     RecordEntry,
-    RecordEntryVote,
     StationRound,
 )
 from tabulation.services.roles import clerk_assign
 from tests.factories import UserFactory, record_values
-from tests.views.entry_setup import VOTES, entry_setup, submit
+from tests.views.entry_setup import VOTES, entry_setup, stored_counts, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -40,15 +37,6 @@ def body(**overrides: Any) -> dict[str, Any]:
     data["votes"] = [{"ballot_number": number, "votes": votes} for number, votes in VOTES.items()]
     data.update(overrides)
     return data
-
-
-def counts() -> tuple[int, int, int, int]:
-    return (
-        RecordEntry.objects.count(),
-        RecordEntryVote.objects.count(),
-        Finding.objects.count(),
-        AuditEvent.objects.count(),
-    )
 
 
 def test_a_clerk_enters_a_record_through_the_api() -> None:
@@ -85,7 +73,7 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_stored_entry() -> Non
 
 def test_input_errors_come_back_with_code_field_and_message() -> None:
     setup = entry_setup()
-    before = counts()
+    before = stored_counts()
 
     response = token_client(setup.clerk1).post(
         entries_url(setup), body(ballots_invalid=-1, board_signatures="pet"), format="json"
@@ -98,7 +86,7 @@ def test_input_errors_come_back_with_code_field_and_message() -> None:
         ("E1", "board_signatures"),
     }
     assert all(error["message"] for error in errors)
-    assert counts() == before
+    assert stored_counts() == before
 
 
 @pytest.mark.parametrize(
@@ -294,7 +282,7 @@ class ApiFuzzTests(HypothesisTestCase):
         if votes is not None:
             data["votes"] = votes
         headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key.replace("\x00", "")}
-        before = counts()
+        before = stored_counts()
 
         try:
             response = client.post(entries_url(self.setup), data, format="json", **headers)
@@ -304,7 +292,7 @@ class ApiFuzzTests(HypothesisTestCase):
 
         assert response.status_code in (200, 201, 400, 409, 422)
         if response.status_code >= 400:
-            assert counts() == before
+            assert stored_counts() == before
             assert response.json()["errors"]
         elif response.status_code == 201:
             RecordEntry.objects.filter(superseded_at__isnull=True).update(

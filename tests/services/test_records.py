@@ -8,7 +8,6 @@ from tabulation.models import (
     AuditEvent,
     Finding,
     RecordEntry,
-    RecordEntryVote,
     StationRound,
 )
 from tabulation.selectors.stations import round_version
@@ -25,18 +24,9 @@ from tabulation.services.records import (
     record_submit,
 )
 from tests.factories import record_values
-from tests.views.entry_setup import VOTES, entry_setup, submit
+from tests.views.entry_setup import VOTES, entry_setup, stored_counts, submit
 
 pytestmark = pytest.mark.django_db
-
-
-def counts() -> tuple[int, int, int, int]:
-    return (
-        RecordEntry.objects.count(),
-        RecordEntryVote.objects.count(),
-        Finding.objects.count(),
-        AuditEvent.objects.count(),
-    )
 
 
 def test_first_entry_is_stored_with_its_votes_and_audit_event_and_waits() -> None:
@@ -90,12 +80,12 @@ def test_different_entries_open_a_reconciliation_with_w6() -> None:
 def test_second_entry_by_the_same_clerk_is_refused() -> None:
     setup = entry_setup()
     submit(setup, setup.clerk1)
-    before = counts()
+    before = stored_counts()
 
     with pytest.raises(SameClerk):
         submit(setup, setup.clerk1)
 
-    assert counts() == before
+    assert stored_counts() == before
     setup.round.refresh_from_db()
     assert setup.round.status == StationRound.Status.FIRST_ENTRY
 
@@ -104,13 +94,13 @@ def test_the_same_idempotency_key_twice_stores_one_entry() -> None:
     setup = entry_setup()
     key = uuid.uuid4().hex
     first = submit(setup, setup.clerk1, key=key)
-    before = counts()
+    before = stored_counts()
 
     again = submit(setup, setup.clerk1, key=key)
 
     assert not again.created
     assert again.entry == first.entry
-    assert counts() == before
+    assert stored_counts() == before
 
 
 def test_a_key_used_by_another_clerk_is_refused() -> None:
@@ -126,7 +116,7 @@ def test_a_stale_round_version_is_refused_and_nothing_is_stored() -> None:
     setup = entry_setup()
     seen = round_version(setup.round)
     submit(setup, setup.clerk2)  # someone else enters meanwhile
-    before = counts()
+    before = stored_counts()
 
     with pytest.raises(RoundChanged):
         record_submit(
@@ -138,12 +128,12 @@ def test_a_stale_round_version_is_refused_and_nothing_is_stored() -> None:
             round_version_seen=seen,
         )
 
-    assert counts() == before
+    assert stored_counts() == before
 
 
 def test_input_errors_come_back_field_by_field_and_nothing_is_stored() -> None:
     setup = entry_setup()
-    before = counts()
+    before = stored_counts()
 
     with pytest.raises(InputRefused) as refused:
         record_submit(
@@ -163,7 +153,7 @@ def test_input_errors_come_back_field_by_field_and_nothing_is_stored() -> None:
         ("E1", "votes[3]"),
         ("E2", "votes[9]"),
     }
-    assert counts() == before
+    assert stored_counts() == before
 
 
 def test_law_findings_are_stored_with_the_entry_and_hold_the_accepted_record() -> None:
@@ -207,14 +197,14 @@ def test_a_single_entry_election_accepts_one_entry() -> None:
 
 def test_a_station_outside_the_assignment_is_e3_and_nothing_is_stored() -> None:
     setup = entry_setup()
-    before = counts()
+    before = stored_counts()
 
     with pytest.raises(StationNotAllowed):
         submit(setup, setup.clerk1, station=setup.outsider_station)
     with pytest.raises(StationNotAllowed):
         submit(setup, setup.member)
 
-    assert counts() == before
+    assert stored_counts() == before
 
 
 def test_withdrawn_entry_stays_superseded_and_the_station_awaits_again() -> None:

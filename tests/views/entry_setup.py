@@ -10,7 +10,16 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 
-from tabulation.models import Election, ElectoralList, PollingStation, StationRound
+from tabulation.models import (
+    AuditEvent,
+    Election,
+    ElectoralList,
+    Finding,
+    PollingStation,
+    RecordEntry,
+    RecordEntryVote,
+    StationRound,
+)
 from tabulation.services.records import EntryResult, record_submit
 from tabulation.services.roles import clerk_assign, ensure_roles
 from tests.factories import (
@@ -101,3 +110,13 @@ def form_data(**overrides: Any) -> dict[str, Any]:
     data["idempotency_key"] = uuid.uuid4().hex
     data.update(overrides)
     return data
+
+
+def stored_counts() -> tuple[int, int, int, int]:
+    """What an entry stores: a refused submission must leave all four as they were."""
+    return (
+        RecordEntry.objects.count(),
+        RecordEntryVote.objects.count(),
+        Finding.objects.count(),
+        AuditEvent.objects.count(),
+    )

@@ -7,14 +7,11 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from tabulation.models import (
     AcceptedRecord,
-    AuditEvent,
-    Finding,
     RecordEntry,
-    RecordEntryVote,
     StationRound,
 )
 from tabulation.selectors.stations import round_version
-from tests.views.entry_setup import entry_setup, form_data, submit
+from tests.views.entry_setup import entry_setup, form_data, stored_counts, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -28,15 +25,6 @@ def logged_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-def counts() -> tuple[int, int, int, int]:
-    return (
-        RecordEntry.objects.count(),
-        RecordEntryVote.objects.count(),
-        Finding.objects.count(),
-        AuditEvent.objects.count(),
-    )
 
 
 def test_a_clerk_sees_their_stations_with_each_ones_state() -> None:
@@ -102,7 +90,7 @@ def test_the_second_entry_is_blind() -> None:
 
 def test_input_errors_are_shown_field_by_field_with_their_code() -> None:
     setup = entry_setup()
-    before = counts()
+    before = stored_counts()
 
     page = logged_in(setup.clerk1).post(
         station_url(setup),
@@ -111,7 +99,7 @@ def test_input_errors_are_shown_field_by_field_with_their_code() -> None:
 
     assert page.status_code == 422
     assert "E1" in page.context["form"].errors["ballots_invalid"][0]
-    assert counts() == before
+    assert stored_counts() == before
 
 
 def test_law_findings_are_shown_in_plain_words_with_their_code() -> None:
@@ -147,13 +135,13 @@ def test_a_stale_form_gets_a_conflict_message_and_nothing_is_stored() -> None:
     setup = entry_setup()
     stale = round_version(setup.round)
     submit(setup, setup.clerk2)
-    before = counts()
+    before = stored_counts()
 
     page = logged_in(setup.clerk1).post(station_url(setup), form_data(round_version=stale))
 
     assert page.status_code == 409
     assert "Neko drugi je u međuvremenu izmenio podatke" in page.content.decode()
-    assert counts() == before
+    assert stored_counts() == before
 
 
 def test_a_clerk_withdraws_their_entry() -> None:
@@ -286,13 +274,13 @@ class FormFuzzTests(HypothesisTestCase):
         data = form_data(round_version=round_version(self.setup.round)) | overrides
         for name in missing:
             data.pop(name, None)
-        before = counts()
+        before = stored_counts()
 
         response = client.post(station_url(self.setup), data)
 
         assert response.status_code in (302, 409, 422)
         if response.status_code != 302:
-            assert counts() == before
+            assert stored_counts() == before
         else:
             # Stored: withdraw it, so the next example starts from an empty round.
             entry = RecordEntry.objects.get(superseded_at__isnull=True)
