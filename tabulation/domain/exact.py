@@ -68,7 +68,16 @@ def fraction_rounded(value: Fraction, places: int = 4) -> Decimal:
 
 
 def share_percent(part: int, whole: int, places: int = 2) -> Decimal:
-    """``part`` as a percentage of ``whole``, rounded half-even to ``places``."""
-    if whole == 0:
+    """``part`` as a percentage of ``whole``, rounded half-up to ``places``.
+
+    The one rounding of every share the commission publishes (a list's share
+    of the voters who voted, turnout: docs/results-format.md) and of the
+    shares the checks quote. Integer arithmetic on the exact quotient and
+    remainder, so nothing is rounded twice. 0 when ``whole`` is 0.
+    """
+    if whole <= 0:
         return Decimal(0).scaleb(-places)
-    return fraction_rounded(Fraction(100 * part, whole), places)
+    quotient, remainder = divmod(100 * 10**places * part, whole)
+    if 2 * remainder >= whole:
+        quotient += 1
+    return Decimal(quotient).scaleb(-places)

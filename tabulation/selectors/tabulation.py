@@ -22,7 +22,6 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -31,7 +30,7 @@ from django.db.models import Count, Max, Sum
 
 from tabulation.domain.checks import identical_records, record_not_received, turnout_outliers
 from tabulation.domain.codes import CHECKS
-from tabulation.domain.exact import fraction_rounded, fraction_to_string
+from tabulation.domain.exact import fraction_rounded, fraction_to_string, share_percent
 from tabulation.domain.mandates import Candidate as DomainCandidate
 from tabulation.domain.mandates import assign_mandates
 from tabulation.domain.record import Finding as DomainFinding
@@ -318,20 +317,6 @@ class BuiltResults:
     inputs_hash: str = ""
 
 
-def percent(part: int, whole: int) -> str:
-    """``part`` as a percentage of ``whole``, 2 places, rounded half-up, as text.
-
-    Integer arithmetic only: an exact quotient and remainder, so no rounding
-    happens before the one the format promises (docs/results-format.md).
-    """
-    if whole <= 0:
-        return "0.00"
-    quotient, remainder = divmod(10_000 * part, whole)
-    if 2 * remainder >= whole:
-        quotient += 1
-    return str(Decimal(quotient).scaleb(-2).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
 def _quotient_text(value: Fraction) -> str:
     # Quotients such as 1000/3 have no exact decimal; shown to 2 places.
     return str(fraction_rounded(value, 2))
@@ -553,7 +538,7 @@ def results_build(inputs: TabulationInputs, *, now: datetime) -> BuiltResults:
                 "minority": item.minority,
                 "colour": item.colour,
                 "votes": result.votes,
-                "percent": percent(result.votes, voted),
+                "percent": str(share_percent(result.votes, voted)),
                 "seats": result.seats,
                 "passed_threshold": result.passed_threshold,
                 "takes_part": result.takes_part,
@@ -606,7 +591,9 @@ def results_build(inputs: TabulationInputs, *, now: datetime) -> BuiltResults:
                 "voted": own_totals.voted,
                 "invalid": own_totals.invalid,
                 "valid": own_totals.valid,
-                "turnout_percent": percent(own_totals.turned_out, own_totals.registered_counted),
+                "turnout_percent": str(
+                    share_percent(own_totals.turned_out, own_totals.registered_counted)
+                ),
                 "votes": by_ballot,
                 "leader": leader,
             }
@@ -636,7 +623,7 @@ def results_build(inputs: TabulationInputs, *, now: datetime) -> BuiltResults:
         "voted": totals.voted,
         "invalid": totals.invalid,
         "valid": totals.valid,
-        "turnout_percent": percent(totals.turned_out, totals.registered_counted),
+        "turnout_percent": str(share_percent(totals.turned_out, totals.registered_counted)),
         "threshold_votes": fraction_to_string(allocation.threshold_votes),
         "threshold_votes_min": allocation.minimum_votes,
         "settled": settlement.settled and not allocation.lots_required,
