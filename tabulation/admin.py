@@ -24,16 +24,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class MunicipalityInline(admin.TabularInline):
-    model = models.Municipality
-    fields = ["code", "name", "registered"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown inside their parent, read-only like every admin page here."""
+
     extra = 0
     can_delete = False
-    show_change_link = True
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields
+
+
+class MunicipalityInline(ReadOnlyInline):
+    model = models.Municipality
+    fields = ["code", "name", "registered"]
+    show_change_link = True
 
 
 @admin.register(models.Election)
@@ -59,15 +66,9 @@ class PollingStationAdmin(ReadOnlyAdmin):
     list_select_related = ["municipality"]
 
 
-class CandidateInline(admin.TabularInline):
+class CandidateInline(ReadOnlyInline):
     model = models.Candidate
     fields = ["position", "name", "withdrawn"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(models.ElectoralList)
