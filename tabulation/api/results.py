@@ -10,7 +10,6 @@ published document on every request would spend the CPU a crowd needs.
 """
 
 import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +31,7 @@ from tabulation.api.serializers_results import (
     PublishedSnapshotSerializer,
     PublishedStationSerializer,
 )
+from tabulation.selectors.open_data import json_bytes
 from tabulation.selectors.published import (
     published_elections_list,
     published_results_get,
@@ -56,6 +56,15 @@ NOT_FOUND = OpenApiResponse(description="No such election, snapshot version or s
 THROTTLED = OpenApiResponse(description="Too many requests from this client; see Retry-After.")
 
 
+def read_responses(ok: Any, *, can_miss: bool = True) -> dict[int, Any]:
+    """What every public read may answer: the document, 304 for a reader who
+    holds it, 404 when the election or the item is unknown, 429 when throttled."""
+    responses = {200: ok, 304: NOT_MODIFIED, 404: NOT_FOUND, 429: THROTTLED}
+    if not can_miss:
+        del responses[404]
+    return responses
+
+
 class PublicReadThrottle(AnonRateThrottle):
     """Per client (IP address), counted in the Django cache (Redis in production).
 
@@ -75,7 +84,7 @@ _ENCODED_MAX = 256
 def _encoded(key: tuple[str, ...], data: Any) -> bytes:
     body = _ENCODED.get(key)
     if body is None:
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        body = json_bytes(data)
         if len(_ENCODED) >= _ENCODED_MAX:
             _ENCODED.clear()
         _ENCODED[key] = body
@@ -133,11 +142,11 @@ class ElectionListView(PublicReadView):
         operation_id="elections_list",
         summary="Elections with published results",
         parameters=[IF_NONE_MATCH],
-        responses={200: PublishedElectionSerializer(many=True), 304: NOT_MODIFIED, 429: THROTTLED},
+        responses=read_responses(PublishedElectionSerializer(many=True), can_miss=False),
     )
     def get(self, request: Request) -> HttpResponse:
         elections = published_elections_list()
-        body = json.dumps(elections, ensure_ascii=False, separators=(",", ":")).encode()
+        body = json_bytes(elections)
         latest = [published_results_get(item["slug"]) for item in elections]
         stamps = [document["published_at"] for document in latest if document]
         newest = max(stamps, key=lambda stamp: datetime.fromisoformat(stamp)) if stamps else None
@@ -150,12 +159,7 @@ class ResultsView(PublicReadView):
         operation_id="elections_results_retrieve",
         summary="The latest published snapshot of an election",
         parameters=[IF_NONE_MATCH],
-        responses={
-            200: PublishedResultsSerializer,
-            304: NOT_MODIFIED,
-            404: NOT_FOUND,
-            429: THROTTLED,
-        },
+        responses=read_responses(PublishedResultsSerializer),
     )
     def get(self, request: Request, slug: str) -> HttpResponse:
         document = _document_or_404(slug)
@@ -176,12 +180,7 @@ class SnapshotListView(PublicReadView):
         operation_id="elections_snapshots_list",
         summary="Every published snapshot of an election, oldest first",
         parameters=[IF_NONE_MATCH],
-        responses={
-            200: PublishedSnapshotSerializer(many=True),
-            304: NOT_MODIFIED,
-            404: NOT_FOUND,
-            429: THROTTLED,
-        },
+        responses=read_responses(PublishedSnapshotSerializer(many=True)),
     )
     def get(self, request: Request, slug: str) -> HttpResponse:
         versions = published_versions_list(slug)
@@ -199,7 +198,7 @@ class SnapshotListView(PublicReadView):
                 }
                 for item in versions
             ]
-            return json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode()
+            return json_bytes(items)
 
         return _json_response(
             request,
@@ -214,12 +213,7 @@ class SnapshotView(PublicReadView):
         operation_id="elections_snapshots_retrieve",
         summary="One published snapshot, by version",
         parameters=[IF_NONE_MATCH],
-        responses={
-            200: PublishedResultsSerializer,
-            304: NOT_MODIFIED,
-            404: NOT_FOUND,
-            429: THROTTLED,
-        },
+        responses=read_responses(PublishedResultsSerializer),
     )
     def get(self, request: Request, slug: str, version: int) -> HttpResponse:
         return _snapshot_response(request, _document_or_404(slug, version))
@@ -230,12 +224,7 @@ class StationView(PublicReadView):
         operation_id="elections_stations_retrieve",
         summary="One polling station's published record and status (latest snapshot)",
         parameters=[IF_NONE_MATCH],
-        responses={
-            200: PublishedStationSerializer,
-            304: NOT_MODIFIED,
-            404: NOT_FOUND,
-            429: THROTTLED,
-        },
+        responses=read_responses(PublishedStationSerializer),
     )
     def get(self, request: Request, slug: str, code: str) -> HttpResponse:
         document = _document_or_404(slug)
@@ -248,5 +237,5 @@ class StationView(PublicReadView):
             request,
             etag='"{}-v{}-station-{}"'.format(slug, document["version"], code),
             published_at=document["published_at"],
-            body=lambda: json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
+            body=lambda: json_bytes(data),
         )
