@@ -1,13 +1,14 @@
 """Record checks (RULES.md section 2), one function per kind of context.
 
 - ``check_record``: one record against the register and the ballot: E1, E2,
-  R1-R3, U3, U4, C1-C5, S1-S4, W2-W4 and the all-zero half of W5.
+  R1-R3, U3, C1-C5, S1-S4, W2-W4 and the all-zero half of W5. Never U4:
+  only the commission finds it, after inspecting the material.
 - ``turnout_outliers``: W1, which needs the municipality's other stations.
 - ``identical_records``: the "identical to another station's" half of W5.
 - ``compare_entries``: W6, the two entries of a double-entered record.
 - ``record_not_received`` (U2), ``station_not_allowed`` (E3) and
-  ``commission_finding`` (R4, U1: recorded by a commission decision) build the
-  findings whose facts come from outside the record.
+  ``commission_finding`` (R4, U1, U4: recorded by a commission decision) build
+  the findings whose facts come from outside the record.
 
 Percent comparisons are exact integer arithmetic (``100 * part >= 3 *
 whole``), never floats; shares shown in messages are Decimal, rounded
@@ -149,21 +150,28 @@ def check_record(
 
     1. Input errors (E1, E2; see ``input_errors``). If there is any, only they
        are returned: the form is refused and no other check runs.
-    2. Blank repairable fields are derived where the law allows (Art. 109),
-       and the later checks use the derived values:
+    2. Blank totals (RULES.md section 2, "Blank totals"). The record is
+       completed where the law allows (Art. 109), and every later check runs
+       on the completed record:
        - C1: ``registered`` blank or different from the register; the
          register's number is used from here on.
-       - C4: ``ballots_in_box`` blank, ``ballots_valid`` equals the sum of
-         votes, so ``ballots_invalid + ballots_valid`` gives it.
+       - C4: ``ballots_in_box`` blank: it is completed as ``ballots_invalid +
+         ballots_valid``, always, whatever the votes say. The completed box
+         then meets every other check, so C4 may come with S1 (the votes do
+         not add up to valid), R1 (completed box > turned out) or R3 (unused
+         + completed box > received).
        - C5: ``ballots_valid`` blank and ``ballots_invalid`` + sum of votes =
-         ``ballots_in_box``, so it is the sum of votes.
-       - ``ballots_in_box`` blank but ``ballots_valid`` differs from the sum of
-         votes, or ``ballots_valid`` blank and invalid + votes differ from the
-         box: nothing can be derived; S4 (the material must be inspected,
-         Art. 110).
-       - ``ballots_in_box`` and ``ballots_valid`` both blank: U4 (Art. 115):
-         the record carries no total to check the votes against.
-    3. Art. 110 serious errors, with both totals present, mutually exclusive
+         ``ballots_in_box``: it is completed as the sum of votes. When that
+         equation does not hold nothing completes it: S4 (Art. 110, the
+         material must be inspected).
+       - ``turned_out`` blank stays blank (C2, step 5); R1 and W4, which need
+         it, do not run.
+       - ``ballots_in_box`` and ``ballots_valid`` both blank: nothing
+         completes them, S4 (Art. 110, the material must be inspected).
+       U4 (Art. 115, gross errors that cannot be fixed even after inspecting
+       the material) is never raised here: only the commission finds it,
+       after the inspection (``commission_finding("U4")``).
+    3. Art. 110 serious errors, on the completed totals, mutually exclusive
        for the ballot-box equation: S1 when invalid + valid = in box but the
        votes do not add up to valid; S3 when invalid + votes = in box but valid
        differs; S4 when neither equation holds. S2 (invalid + votes >
@@ -172,8 +180,8 @@ def check_record(
        sheet not ok), R3 (unused + in box > received, when in box is known).
        Art. 115: U3 (fewer than 3 board signatures).
     5. C2 (turned_out blank) and C3 (turned_out > registered) only when "the
-       rest is consistent", read as: no S or U4 finding. Otherwise the
-       serious finding holds the station and the inspection covers it.
+       rest is consistent", read as: no S finding. Otherwise the serious
+       finding holds the station and the inspection covers it.
     6. Warnings on the record alone: W2, W3, W4 and W5 (all-zero). W1 and the
        identical-record half of W5 need other stations: see
        ``turnout_outliers`` and ``identical_records``.
@@ -212,45 +220,36 @@ def check_record(
             )
         )
 
+    # Blank totals, Art. 109: complete what the law lets the record itself
+    # complete, then run every other check on the completed record.
     serious: list[Finding] = []
     if in_box is None and valid is None:
+        # Neither total is on the paper, so neither can complete the other:
+        # the votes have nothing to be checked against (Art. 110).
         serious.append(
             make_finding(
-                "U4",
+                "S4",
                 fields=("ballots_in_box", "ballots_valid"),
                 message=_(
-                    "Ballots in the box and valid ballots are both blank: "
-                    "the votes cannot be checked."
+                    "Ballots in the box and valid ballots are both blank: nothing completes "
+                    "them, the material must be inspected."
                 ),
             )
         )
     elif in_box is None:
+        # C4 completes the box from invalid + valid whatever the votes say; a
+        # sum of votes that differs from valid is then S1, on the completed box.
         assert valid is not None
-        if valid == votes_sum:
-            in_box = invalid + valid
-            findings.append(
-                make_finding(
-                    "C4",
-                    fields=("ballots_in_box",),
-                    expected=in_box,
-                    message=_("Ballots in the box is blank; invalid plus valid gives {expected}."),
-                    params=(("expected", in_box),),
-                )
+        in_box = invalid + valid
+        findings.append(
+            make_finding(
+                "C4",
+                fields=("ballots_in_box",),
+                expected=in_box,
+                message=_("Ballots in the box is blank; invalid plus valid gives {expected}."),
+                params=(("expected", in_box),),
             )
-        else:
-            serious.append(
-                make_finding(
-                    "S4",
-                    fields=("ballots_in_box", "ballots_valid", *vote_fields),
-                    expected=valid,
-                    actual=votes_sum,
-                    message=_(
-                        "Ballots in the box is blank and cannot be derived: valid ballots "
-                        "({expected}) differ from the sum of votes ({actual})."
-                    ),
-                    params=(("expected", valid), ("actual", votes_sum)),
-                )
-            )
+        )
     elif valid is None:
         if invalid + votes_sum == in_box:
             valid = votes_sum
@@ -277,45 +276,47 @@ def check_record(
                     params=(("expected", in_box), ("actual", invalid + votes_sum)),
                 )
             )
-    elif invalid + valid == in_box:
-        if votes_sum != valid:
+    # Art. 110 on the completed totals; a total nothing completed is the S4 above.
+    if in_box is not None and valid is not None:
+        if invalid + valid == in_box:
+            if votes_sum != valid:
+                serious.append(
+                    make_finding(
+                        "S1",
+                        fields=("ballots_valid", *vote_fields),
+                        expected=valid,
+                        actual=votes_sum,
+                        message=_("The votes add up to {actual}, valid ballots are {expected}."),
+                        params=(("expected", valid), ("actual", votes_sum)),
+                    )
+                )
+        elif invalid + votes_sum == in_box:
             serious.append(
                 make_finding(
-                    "S1",
-                    fields=("ballots_valid", *vote_fields),
-                    expected=valid,
-                    actual=votes_sum,
-                    message=_("The votes add up to {actual}, valid ballots are {expected}."),
-                    params=(("expected", valid), ("actual", votes_sum)),
+                    "S3",
+                    fields=("ballots_valid",),
+                    expected=votes_sum,
+                    actual=valid,
+                    message=_(
+                        "Valid ballots are {actual}, but invalid ballots plus votes match the "
+                        "box, giving {expected}."
+                    ),
+                    params=(("expected", votes_sum), ("actual", valid)),
                 )
             )
-    elif invalid + votes_sum == in_box:
-        serious.append(
-            make_finding(
-                "S3",
-                fields=("ballots_valid",),
-                expected=votes_sum,
-                actual=valid,
-                message=_(
-                    "Valid ballots are {actual}, but invalid ballots plus votes match the "
-                    "box, giving {expected}."
-                ),
-                params=(("expected", votes_sum), ("actual", valid)),
+        else:
+            serious.append(
+                make_finding(
+                    "S4",
+                    fields=("ballots_invalid", "ballots_valid", "ballots_in_box"),
+                    expected=in_box,
+                    actual=invalid + valid,
+                    message=_(
+                        "Invalid plus valid ballots are {actual}, ballots in the box {expected}."
+                    ),
+                    params=(("expected", in_box), ("actual", invalid + valid)),
+                )
             )
-        )
-    else:
-        serious.append(
-            make_finding(
-                "S4",
-                fields=("ballots_invalid", "ballots_valid", "ballots_in_box"),
-                expected=in_box,
-                actual=invalid + valid,
-                message=_(
-                    "Invalid plus valid ballots are {actual}, ballots in the box {expected}."
-                ),
-                params=(("expected", in_box), ("actual", invalid + valid)),
-            )
-        )
     if invalid + votes_sum > registered:
         serious.append(
             make_finding(
@@ -466,15 +467,22 @@ def station_not_allowed(station_code: str) -> Finding:
 
 
 def commission_finding(code: str, *, note: str = "") -> Finding:
-    """R4 (Art. 116) or U1 (Art. 115), as recorded by a commission decision.
+    """R4 (Art. 116), U1 or U4 (Art. 115), as recorded by a commission decision.
 
     These come from what the commission established, not from the record's
     arithmetic, so the service layer builds them when the decision is entered.
-    ``note`` is the decision's own words, shown after the title.
+    U4 in particular is found only after the commission has inspected the
+    material of a record held with an S finding (Art. 110): ``check_record``
+    never raises it. ``note`` is the decision's own words, shown after the
+    title.
     """
     noted = {
         "R4": _("A person not in the excerpt of the register was allowed to vote: {note}"),
         "U1": _("Voting was not held, or was suspended and not resumed: {note}"),
+        "U4": _(
+            "Gross arithmetic errors that cannot be corrected even after inspecting the "
+            "material: {note}"
+        ),
     }
     if code not in noted:
         raise ValueError(f"{code} is not a finding recorded by a commission decision")

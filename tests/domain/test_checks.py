@@ -74,7 +74,9 @@ CASES: list[tuple[str, dict[str, Any], int, set[str]]] = [
     ("R2 control sheet not ok", {"control_sheet_ok": False}, REGISTER, {"R2"}),
     ("R3 unused plus in box exceed received", {"ballots_unused": 401}, REGISTER, {"R3"}),
     ("U3 two board signatures", {"board_signatures": 2}, REGISTER, {"U3"}),
-    ("U4 both totals blank", {"ballots_in_box": None, "ballots_valid": None}, REGISTER, {"U4"}),
+    # Nothing completes two blank totals: the material must be inspected (S4),
+    # and only the commission may then find U4 (RULES.md section 2).
+    ("S4 both totals blank", {"ballots_in_box": None, "ballots_valid": None}, REGISTER, {"S4"}),
     ("C1 registered blank", {"registered": None}, REGISTER, {"C1"}),
     ("C1 registered differs from the register", {"registered": 999}, REGISTER, {"C1"}),
     ("C2 turned out blank", {"turned_out": None}, REGISTER, {"C2"}),
@@ -91,10 +93,10 @@ CASES: list[tuple[str, dict[str, Any], int, set[str]]] = [
         {"S4"},
     ),
     (
-        "S4 box blank and valid differs from votes",
+        "C4 and S1 box blank and valid differs from votes",
         {"ballots_in_box": None, "votes": votes(300, 200, 89)},
         REGISTER,
-        {"S4"},
+        {"C4", "S1"},
     ),
     (
         "S4 valid blank and invalid plus votes differ from the box",
@@ -205,12 +207,17 @@ def test_w3_share_is_an_exact_decimal() -> None:
     assert finding.params_dict()["share"] == "90.00"
 
 
-def test_u2_e3_r4_u1_come_from_context() -> None:
+def test_u2_e3_r4_u1_u4_come_from_context() -> None:
     assert record_not_received("0042").code == "U2"
     assert record_not_received("0042").render() == "The record of station 0042 was not received."
     assert station_not_allowed("0042").code == "E3"
     assert commission_finding("R4").holds_back
     assert commission_finding("U1", note="storm").render().endswith(": storm")
+    assert commission_finding("U4").render() == "Gross arithmetic errors that cannot be corrected"
+    assert commission_finding("U4", note="the bags were empty").render() == (
+        "Gross arithmetic errors that cannot be corrected even after inspecting the "
+        "material: the bags were empty"
+    )
     with pytest.raises(ValueError):
         commission_finding("S1")
 
