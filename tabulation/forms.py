@@ -115,6 +115,17 @@ class WithdrawForm(forms.Form):
     entry = forms.IntegerField(widget=forms.HiddenInput)
 
 
+# --- The commission's decisions (services/decisions.py) ----------------------------------
+
+
+def _reason_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Recorded with the decision and in the audit trail."),
+    )
+
+
 class ReconcileForm(forms.Form):
     ACTIONS = (
         ("keep_1", _("Keep the first entry")),
@@ -122,6 +133,73 @@ class ReconcileForm(forms.Form):
         ("return", _("Return the station for entry again")),
     )
 
-    action = forms.ChoiceField(label=_("Decision"), choices=ACTIONS, widget=forms.RadioSelect)
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    choice = forms.ChoiceField(label=_("Decision"), choices=ACTIONS, widget=forms.RadioSelect)
+    reason = _reason_field()
     round_version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class CorrectForm(RecordEntryForm):
+    """The corrected record, typed by a member after inspecting the material."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"] = _reason_field()
+
+
+class AcknowledgeForm(forms.Form):
+    finding = forms.IntegerField(widget=forms.HiddenInput)
+    reason = _reason_field()
+
+
+class AnnulForm(forms.Form):
+    ground = forms.ChoiceField(label=_("Ground"), choices=())
+    voting_date = forms.DateField(
+        label=_("Repeat vote on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = _reason_field()
+    round_version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, grounds: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ground"].choices = list(grounds)  # type: ignore[attr-defined]
+
+
+class ObjectionForm(forms.Form):
+    SUBJECTS = (
+        ("result", _("the provisional result")),
+        ("station", _("a polling station's result")),
+        ("decision", _("a decision of the commission")),
+    )
+
+    filed_at = forms.DateTimeField(
+        label=_("Filed at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    filed_by = forms.CharField(label=_("Filed by"), max_length=300)
+    subject = forms.ChoiceField(label=_("Against"), choices=SUBJECTS)
+    station = forms.CharField(label=_("Polling station (code)"), required=False, max_length=50)
+    decision = forms.IntegerField(label=_("Decision (number)"), required=False, min_value=1)
+    grounds = forms.CharField(label=_("Grounds"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ObjectionDecideForm(forms.Form):
+    OUTCOMES = (("upheld", _("Uphold")), ("rejected", _("Reject")))
+
+    outcome = forms.ChoiceField(label=_("Decision"), choices=OUTCOMES, widget=forms.RadioSelect)
+    reason = _reason_field()
+
+
+class LotsForm(forms.Form):
+    order = forms.CharField(
+        label=_("Ballot numbers in the order drawn"),
+        help_text=_("First drawn first, separated by commas: 4, 2"),
+        max_length=200,
+    )
+    reason = _reason_field()
+
+    def clean_order(self) -> list[int]:
+        parts = [part.strip() for part in self.cleaned_data["order"].split(",") if part.strip()]
+        if not parts or not all(part.isdigit() and len(part) <= 6 for part in parts):
+            raise forms.ValidationError(_("Give ballot numbers separated by commas."))
+        return [int(part) for part in parts]

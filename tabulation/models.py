@@ -313,7 +313,8 @@ class ClerkAssignment(models.Model):
 
 
 # Decision kinds that are always about one station's round.
-DECISION_KINDS_WITH_ROUND = ["correct", "annul_and_order_repeat", "dismiss_warning"]
+DECISION_KINDS_WITH_ROUND = ["correct", "annul_and_order_repeat", "dismiss_warning", "reconcile"]
+DECISION_KINDS = [*DECISION_KINDS_WITH_ROUND, "drawing_of_lots", "objection_decided"]
 
 
 class Decision(models.Model):
@@ -326,6 +327,7 @@ class Decision(models.Model):
         DISMISS_WARNING = "dismiss_warning", _("dismiss a warning")
         DRAWING_OF_LOTS = "drawing_of_lots", _("drawing of lots")
         OBJECTION_DECIDED = "objection_decided", _("objection decided")
+        RECONCILE = "reconcile", _("reconcile two entries that differ")
 
     election = models.ForeignKey(
         Election, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("election")
@@ -364,15 +366,7 @@ class Decision(models.Model):
         permissions = [("decide", _("Can take decisions of the commission"))]
         constraints = [
             models.CheckConstraint(
-                condition=Q(
-                    kind__in=[
-                        "correct",
-                        "annul_and_order_repeat",
-                        "dismiss_warning",
-                        "drawing_of_lots",
-                        "objection_decided",
-                    ]
-                ),
+                condition=Q(kind__in=DECISION_KINDS),
                 name="decision_kind_valid",
             ),
             # A decision without its reasons is not a decision.
@@ -385,6 +379,101 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class Objection(models.Model):
+    """An objection (prigovor) filed with the commission (RULES.md section 5).
+
+    Filed within 72 hours of the act it is against: the provisional results
+    (or a station's result in them) or a decision; the commission decides it
+    by a Decision of kind `objection_decided`. The row is written when the
+    objection is registered and changed once, when it is decided.
+    """
+
+    class Subject(models.TextChoices):
+        RESULT = "result", _("the provisional result")
+        STATION = "station", _("a polling station's result")
+        DECISION = "decision", _("a decision of the commission")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        UPHELD = "upheld", _("upheld")
+        REJECTED = "rejected", _("rejected")
+
+    election = models.ForeignKey(
+        Election, on_delete=models.PROTECT, related_name="objections", verbose_name=_("election")
+    )
+    filed_at = models.DateTimeField(_("filed at"))
+    filed_by = models.CharField(_("filed by"), max_length=300)
+    subject = models.CharField(_("against"), max_length=10, choices=Subject.choices)
+    station = models.ForeignKey(
+        PollingStation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="objections",
+        verbose_name=_("polling station"),
+    )
+    decision = models.ForeignKey(
+        Decision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="objections",
+        verbose_name=_("decision objected to"),
+    )
+    grounds = models.TextField(_("grounds"))
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="objections_registered",
+        verbose_name=_("registered by"),
+    )
+    registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    decided_by = models.OneToOneField(
+        Decision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="objection_decided",
+        verbose_name=_("decided by decision"),
+    )
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["filed_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subject__in=["result", "station", "decision"]),
+                name="objection_subject_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "upheld", "rejected"]),
+                name="objection_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(subject="station") | Q(station__isnull=False),
+                name="objection_station_subject_has_station",
+            ),
+            models.CheckConstraint(
+                condition=~Q(subject="decision") | Q(decision__isnull=False),
+                name="objection_decision_subject_has_decision",
+            ),
+            models.CheckConstraint(condition=~Q(grounds=""), name="objection_grounds_required"),
+            models.CheckConstraint(condition=~Q(filed_by=""), name="objection_filed_by_required"),
+            models.CheckConstraint(
+                condition=Q(status="open", decided_by__isnull=True)
+                | (~Q(status="open") & Q(decided_by__isnull=False)),
+                name="objection_decision_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()} #{self.pk}"
 
 
 # --- One station, one round, its entries and its accepted record ------------------
@@ -574,7 +663,12 @@ class RecordEntryVote(models.Model):
 
 
 class AcceptedRecord(RecordFields):
-    """The record of a round that the count uses: one per round."""
+    """The record of a round that the count uses: one live per round.
+
+    A commission correction (Art. 109, 110) stores a new one with source
+    `decision`; the one it replaces stays, with `superseded_at` and
+    `superseded_by` set.
+    """
 
     class Source(models.TextChoices):
         DOUBLE_ENTRY = "double_entry", _("two equal entries")
@@ -582,10 +676,10 @@ class AcceptedRecord(RecordFields):
         RECONCILIATION = "reconciliation", _("reconciled by staff")
         DECISION = "decision", _("decision of the commission")
 
-    round = models.OneToOneField(
+    round = models.ForeignKey(
         StationRound,
         on_delete=models.PROTECT,
-        related_name="accepted_record",
+        related_name="accepted_records",
         verbose_name=_("round"),
     )
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
@@ -622,13 +716,29 @@ class AcceptedRecord(RecordFields):
         verbose_name=_("accepted by"),
     )
     accepted_at = models.DateTimeField(_("accepted at"), auto_now_add=True)
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supersedes",
+        verbose_name=_("superseded by"),
+    )
 
     class Meta:
         verbose_name = _("accepted record")
         verbose_name_plural = _("accepted records")
         constraints = [
-            # `round` is a OneToOneField: the "one accepted record per round"
-            # unique index comes with it.
+            models.UniqueConstraint(
+                fields=["round"],
+                condition=Q(superseded_at__isnull=True),
+                name="accepted_one_live_per_round",
+            ),
+            models.CheckConstraint(
+                condition=Q(superseded_by__isnull=True) | Q(superseded_at__isnull=False),
+                name="accepted_superseded_by_needs_superseded_at",
+            ),
             models.CheckConstraint(
                 condition=Q(
                     source__in=["double_entry", "single_entry", "reconciliation", "decision"]

@@ -9,6 +9,8 @@ urlpatterns = [
     path("health/", home.health, name="health"),
     # Polling-board clerks: their stations and the record form.
     path("entry/", include("tabulation.views.entry_urls")),
+    # Commission members: the dashboard, a station's decisions, objections.
+    path("commission/", include("tabulation.views.commission_urls")),
     # The public results, open data.
     path("results/", include("tabulation.views.results_urls")),
 ]

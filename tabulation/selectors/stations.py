@@ -4,6 +4,7 @@ live entries, and findings as words (docs/entry.md)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -16,6 +17,7 @@ from tabulation.domain.codes import CHECKS
 from tabulation.domain.record import RECORD_FIELDS, Record, make_finding
 from tabulation.domain.record import Finding as DomainFinding
 from tabulation.models import (
+    AcceptedRecord,
     ClerkAssignment,
     Election,
     ElectoralList,
@@ -204,8 +206,8 @@ def ballot_list(election: Election) -> list[ElectoralList]:
     return list(ElectoralList.objects.filter(election=election).order_by("ballot_number"))
 
 
-def entry_votes(entry: RecordEntry) -> dict[int, int]:
-    """Votes of an entry by ballot number."""
+def entry_votes(entry: RecordEntry | AcceptedRecord) -> dict[int, int]:
+    """Votes of an entry (or of an accepted record) by ballot number."""
     return dict(
         entry.votes.order_by("electoral_list__ballot_number").values_list(
             "electoral_list__ballot_number", "votes"
@@ -213,8 +215,8 @@ def entry_votes(entry: RecordEntry) -> dict[int, int]:
     )
 
 
-def entry_record(entry: RecordEntry) -> Record:
-    """The domain record an entry holds."""
+def entry_record(entry: RecordEntry | AcceptedRecord) -> Record:
+    """The domain record an entry (or an accepted record) holds."""
     return Record(
         registered=entry.registered,
         ballots_received=entry.ballots_received,
@@ -243,27 +245,56 @@ def finding_from_row(row: Finding) -> DomainFinding:
     )
 
 
-def field_label(name: str) -> str:
+def ballot_list_names(election_id: int) -> dict[int, str]:
+    """Each list's name by its ballot number, for ``field_label`` and
+    ``finding_text`` to name ``votes[N]`` as the ballot does."""
+    return dict(
+        ElectoralList.objects.filter(election_id=election_id).values_list("ballot_number", "name")
+    )
+
+
+def field_label(name: str, *, list_names: Mapping[int, str] | None = None) -> str:
     """A record field as the paper names it, in the reader's language: a
-    clerk reads "Invalid ballots", not "ballots_invalid"."""
+    clerk reads "Invalid ballots", not "ballots_invalid".
+
+    ``votes[N]`` is the list as the ballot prints it, "3. Kreni-Promeni", when
+    ``list_names`` (ballot number -> list name, see ``ballot_list_names``)
+    holds N; without it, "Votes for list 3".
+    """
     if name in RECORD_FIELDS:
         field = RecordEntry._meta.get_field(name)
         assert isinstance(field, Field)  # the record's own columns, never a relation
         return str(field.verbose_name).capitalize()
-    ballot_number = re.fullmatch(r"votes\[(\d+)\]", name)
-    if ballot_number:
-        return gettext("Votes for list %(ballot_number)s") % {
-            "ballot_number": ballot_number.group(1)
-        }
+    if name == "votes":
+        return gettext("Votes")
+    votes_of = re.fullmatch(r"votes\[(\d+)\]", name)
+    if votes_of:
+        ballot_number = int(votes_of.group(1))
+        list_name = (list_names or {}).get(ballot_number)
+        if list_name:
+            # The ballot's own notation, "3. Kreni-Promeni", the same in every language.
+            return f"{ballot_number}. {list_name}"
+        return gettext("Votes for list %(ballot_number)s") % {"ballot_number": ballot_number}
     return name
 
 
-def finding_text(finding: DomainFinding) -> str:
-    """The finding in the reader's language: translate the template, then fill it."""
+def finding_text(finding: DomainFinding, *, list_names: Mapping[int, str] | None = None) -> str:
+    """The finding in the reader's language: translate the template, then fill it.
+
+    The ``field`` and ``fields`` parameters hold raw field names; they are
+    named as the paper names them (``field_label``), and ``votes[N]`` by the
+    list's ballot number and name when ``list_names`` is given.
+    """
     params = finding.params_dict()
     field = params.get("field")
     if isinstance(field, str):
-        params["field"] = field_label(field)
+        params["field"] = field_label(field, list_names=list_names)
+    fields = params.get("fields")
+    if isinstance(fields, str):
+        # The domain joins raw field names with ", " (W6); no name holds a comma.
+        params["fields"] = ", ".join(
+            field_label(name.strip(), list_names=list_names) for name in fields.split(",")
+        )
     try:
         return gettext(finding.message).format(**params)
     except (KeyError, IndexError, ValueError):
@@ -271,9 +302,10 @@ def finding_text(finding: DomainFinding) -> str:
         return finding.message.format(**params)
 
 
-def finding_message(row: Finding) -> str:
-    """A stored finding in plain words, in the reader's language."""
-    return finding_text(finding_from_row(row))
+def finding_message(row: Finding, *, list_names: Mapping[int, str] | None = None) -> str:
+    """A stored finding in plain words, in the reader's language (``list_names``
+    as for ``finding_text``)."""
+    return finding_text(finding_from_row(row), list_names=list_names)
 
 
 def finding_title(code: str) -> str:

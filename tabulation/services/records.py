@@ -20,12 +20,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tabulation.domain.checks import check_record, compare_entries, input_errors, votes_field
+from tabulation.domain.codes import HOLDING_CATEGORIES
 from tabulation.domain.i18n import _
 from tabulation.domain.record import COUNT_FIELDS, Record, make_finding
 from tabulation.domain.record import Finding as DomainFinding
+from tabulation.domain.rounds import (
+    RoundEvent,
+    status_after_acceptance,
+    transition_check,
+)
 from tabulation.models import (
     AcceptedRecord,
     AcceptedVote,
+    Decision,
     Election,
     ElectoralList,
     Finding,
@@ -49,8 +56,6 @@ from tabulation.services.tabulation import tabulation_request
 # larger number is a typing slip, refused as E1 before it reaches the database.
 COUNT_MAXIMUM = 2_147_483_647
 SIGNATURES_MAXIMUM = 32_767
-HOLDING_CATEGORIES = ("R", "U", "S")
-DECIDE_PERMISSION = "tabulation.decide"
 
 _DIGITS = re.compile(r"[0-9]{1,12}")
 _KEY = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
@@ -258,8 +263,10 @@ def _round_lock(station: PollingStation) -> StationRound:
     return StationRound.objects.select_for_update().select_related("station").get(pk=current.pk)
 
 
-def _status_save(round: StationRound, status: str) -> None:
-    round.status = status
+def _status_save(round: StationRound, status: str, event: RoundEvent) -> None:
+    """Move the round to ``status``: only as the transition table allows
+    (domain/rounds.py), so no service can take a round where the law does not."""
+    round.status = transition_check(round.status, event, status)
     # status_changed_at is auto_now: saving it is what makes open forms stale.
     round.save(update_fields=["status", "status_changed_at"])
 
@@ -284,13 +291,15 @@ def _findings_sync(
     entries: list[RecordEntry],
     w6: tuple[RecordEntry, DomainFinding] | None,
     closed_status: str = Finding.Status.DISMISSED,
+    decision: Decision | None = None,
 ) -> None:
     """Make the round's open entry findings those of its live entries.
 
     A finding belongs to the first live entry that has it (one open finding
     per code per round is a database rule); findings of entries no longer
-    live are closed with `closed_status` (no decision: what was typed was
-    withdrawn or replaced). Findings without an entry (tabulation's W1, W5;
+    live are closed with `closed_status`, and with `decision` when a
+    commission decision set the entries aside (none when a clerk withdrew or
+    replaced what they typed). Findings without an entry (tabulation's W1, W5;
     the commission's) are left alone, but for U2, which the record's arrival
     answers.
     """
@@ -325,7 +334,8 @@ def _findings_sync(
             continue
         row.status = Finding.Status.RESOLVED if row.code == "W6" else closed_status
         row.resolved_at = now
-        row.save(update_fields=["status", "resolved_at"])
+        row.resolved_by = decision
+        row.save(update_fields=["status", "resolved_at", "resolved_by"])
     Finding.objects.bulk_create(
         Finding.from_domain(finding, round_id=round.pk, entry=entry)
         for code, (entry, finding) in wanted.items()
@@ -340,6 +350,7 @@ def _accept(
     second: RecordEntry | None,
     source: str,
     actor: User | None,
+    event: RoundEvent,
 ) -> str:
     """Store the accepted record and return the round's new status: held when
     an R, U or S finding is open (RULES.md section 2), accepted otherwise."""
@@ -358,11 +369,12 @@ def _accept(
         )
         for vote in entry.votes.all()
     )
-    holding = round.findings.filter(
-        status=Finding.Status.OPEN, category__in=HOLDING_CATEGORIES
-    ).exists()
-    status = StationRound.Status.HELD if holding else StationRound.Status.ACCEPTED
-    _status_save(round, status)
+    status = status_after_acceptance(
+        round.findings.filter(status=Finding.Status.OPEN, category__in=HOLDING_CATEGORIES)
+        .values_list("category", flat=True)
+        .distinct()
+    )
+    _status_save(round, status, event)
     # Enqueued on commit; a broker that is down is logged, and the sweep
     # recovers (docs/tabulation.md): the stored record is never at risk.
     tabulation_request(election_id=round.station.election_id)
@@ -553,12 +565,13 @@ def _submit_locked(
             second=None,
             source=AcceptedRecord.Source.SINGLE_ENTRY,
             actor=actor,
+            event=RoundEvent.ENTER,
         )
     elif other is None:
         status = (
             StationRound.Status.FIRST_ENTRY if number == 1 else StationRound.Status.SECOND_ENTRY
         )
-        _status_save(round, status)
+        _status_save(round, status, RoundEvent.ENTER)
     elif w6 is None:
         status = _accept(
             round=round,
@@ -566,10 +579,11 @@ def _submit_locked(
             second=live_now[1],
             source=AcceptedRecord.Source.DOUBLE_ENTRY,
             actor=actor,
+            event=RoundEvent.ENTER,
         )
     else:
         status = StationRound.Status.ENTRIES_DIFFER
-        _status_save(round, status)
+        _status_save(round, status, RoundEvent.ENTER)
 
     findings = entry_findings(entry, station)
     audit_append(
@@ -638,7 +652,7 @@ def entry_withdraw(
         live = _live(round)
         _findings_sync(round=round, entries=live, w6=None)
         status = _status_after_withdrawal(live)
-        _status_save(round, status)
+        _status_save(round, status, RoundEvent.WITHDRAW)
         audit_append(
             actor=actor,
             action="record.withdraw",
@@ -646,75 +660,6 @@ def entry_withdraw(
             station_code=station.code,
             before={"status": before, "entry": entry.pk},
             after={"status": status},
-            reason=reason,
-            client_address=client_address,
-        )
-    return round
-
-
-def entries_reconcile(
-    *,
-    actor: User,
-    round: StationRound,
-    reason: str,
-    keep_entry: RecordEntry | None = None,
-    return_for_entry: bool = False,
-    client_address: str | None = None,
-) -> StationRound:
-    """Staff settle a record whose two entries differ (W6, RULES.md section 4).
-
-    Exactly one of: `keep_entry` (compared with the paper record, this entry
-    is right: it becomes the accepted record, the other is superseded by it),
-    or `return_for_entry` (both entries are superseded and the station
-    awaits entry again). The W6 finding is resolved either way.
-    """
-    if not (actor.is_authenticated and actor.is_active and actor.has_perm(DECIDE_PERMISSION)):  # type: ignore[union-attr,attr-defined]
-        raise NotPermitted(_("Only commission members may reconcile entries."))
-    if (keep_entry is None) == (not return_for_entry):
-        raise ValueError("give exactly one of keep_entry or return_for_entry")
-    if not reason.strip():
-        raise EntryRefused(_("Give the reason for the reconciliation."))
-    with transaction.atomic():
-        round = StationRound.objects.select_for_update().select_related("station").get(pk=round.pk)
-        if round.status != StationRound.Status.ENTRIES_DIFFER:
-            raise RoundChanged(
-                _("Someone else changed this station in the meantime; reload the page.")
-            )
-        live = _live(round)
-        now = timezone.now()
-        kept = None
-        if keep_entry is not None:
-            kept = next((entry for entry in live if entry.pk == keep_entry.pk), None)
-            if kept is None:
-                raise RoundChanged(
-                    _("Someone else changed this station in the meantime; reload the page.")
-                )
-        for entry in live:
-            if entry is kept:
-                continue
-            entry.superseded_at = now
-            entry.superseded_by = kept
-            entry.save(update_fields=["superseded_at", "superseded_by"])
-        remaining = [kept] if kept is not None else []
-        _findings_sync(round=round, entries=remaining, w6=None)
-        if kept is not None:
-            status = _accept(
-                round=round,
-                entry=kept,
-                second=None,
-                source=AcceptedRecord.Source.RECONCILIATION,
-                actor=actor,
-            )
-        else:
-            status = StationRound.Status.AWAITING
-            _status_save(round, status)
-        audit_append(
-            actor=actor,
-            action="record.reconcile",
-            obj=round,
-            station_code=round.station.code,
-            before={"status": StationRound.Status.ENTRIES_DIFFER, "entries": [e.pk for e in live]},
-            after={"status": status, "kept": kept.pk if kept is not None else None},
             reason=reason,
             client_address=client_address,
         )

@@ -11,17 +11,16 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from tabulation.domain.record import RECORD_FIELDS
 from tabulation.domain.record import Finding as DomainFinding
-from tabulation.forms import ReconcileForm, RecordEntryForm
-from tabulation.models import Election, Finding, PollingStation, RecordEntry, StationRound
+from tabulation.forms import RecordEntryForm
+from tabulation.models import Election, Finding, RecordEntry, StationRound
 from tabulation.selectors.stations import (
     ClerkStation,
     ballot_list,
@@ -31,15 +30,12 @@ from tabulation.selectors.stations import (
     entry_findings,
     entry_votes,
     finding_text,
-    live_entries,
-    round_current,
     round_version,
 )
 from tabulation.services.records import (
     EntryRefused,
     InputRefused,
     StationNotAllowed,
-    entries_reconcile,
     entry_withdraw,
     record_submit,
 )
@@ -95,8 +91,8 @@ def entry_home(request: HttpRequest) -> HttpResponse:
 def station_list(request: HttpRequest, slug: str) -> HttpResponse:
     election = get_object_or_404(Election, slug=slug)
     rows = clerk_station_list(request.user, election)
-    if not rows:
-        raise Http404
+    # No station of one's own is an answer, not an error: a commission member
+    # finds the way to their own pages from here.
     return render(request, "entry/stations.html", {"election": election, "rows": rows})
 
 
@@ -165,8 +161,18 @@ def station_entry(request: HttpRequest, slug: str, code: str) -> HttpResponse:
                 data["round_version"] = round_version(clerk_station.round)
             form = _form_for(clerk_station, lists=lists, correcting=correcting, data=data)
         else:
-            if result.round.status in (StationRound.Status.ACCEPTED, StationRound.Status.HELD):
+            if result.round.status == StationRound.Status.ACCEPTED:
                 messages.success(request, gettext("Your entry is stored and the record accepted."))
+            elif result.round.status == StationRound.Status.HELD:
+                # Accepted, but not counted: the clerk must not read "accepted"
+                # while the badge says held.
+                messages.warning(
+                    request,
+                    gettext(
+                        "Your entry is stored. The record is held for the commission: "
+                        "it is not counted until the commission decides."
+                    ),
+                )
             else:
                 messages.success(request, gettext("Your entry is stored."))
             return redirect("entry:station", slug=slug, code=code)
@@ -217,85 +223,11 @@ def station_withdraw(request: HttpRequest, slug: str, code: str) -> HttpResponse
     return redirect("entry:station", slug=slug, code=code)
 
 
-# --- Staff: reconciliation -------------------------------------------------------
-
-
-RECONCILE_TITLE = _("Entries differ")
+# --- Staff: reconciliation moved to the commission's station page ---------------
 
 
 @login_required
-@permission_required("tabulation.decide", raise_exception=True)
 def station_reconcile(request: HttpRequest, slug: str, code: str) -> HttpResponse:
-    """Both entries side by side, the fields that differ highlighted; keep
-    one, or return the station for entry again."""
-    station = get_object_or_404(
-        PollingStation.objects.select_related("election", "municipality"),
-        election__slug=slug,
-        code=code,
-    )
-    round = round_current(station)
-    if round is None:
-        raise Http404
-    status = 200
-    form = ReconcileForm(initial={"round_version": round_version(round)})
-    entries = live_entries(round)
-    if request.method == "POST":
-        form = ReconcileForm(request.POST)
-        if form.is_valid():
-            action = form.cleaned_data["action"]
-            keep = None
-            if action in ("keep_1", "keep_2"):
-                number = 1 if action == "keep_1" else 2
-                keep = next((entry for entry in entries if entry.entry_number == number), None)
-            try:
-                if form.cleaned_data["round_version"] != round_version(round) or (
-                    action != "return" and keep is None
-                ):
-                    raise EntryRefused(
-                        _("Someone else changed this station in the meantime; reload the page.")
-                    )
-                entries_reconcile(
-                    actor=request.user,
-                    round=round,
-                    keep_entry=keep,
-                    return_for_entry=action == "return",
-                    reason=form.cleaned_data["reason"],
-                    client_address=_client_address(request),
-                )
-            except EntryRefused as error:
-                form.add_error(None, gettext(error.message).format(**error.params))
-                status = 409
-            else:
-                messages.success(request, gettext("The reconciliation is recorded."))
-                return redirect("entry:reconcile", slug=slug, code=code)
-        else:
-            status = 422
-    columns = [(entry, entry_votes(entry)) for entry in entries[:2]]
-    rows: list[dict[str, Any]] = []
-    for name in RECORD_FIELDS:
-        values = [getattr(entry, name) for entry, _votes in columns]
-        rows.append(
-            {
-                "label": RecordEntry._meta.get_field(name).verbose_name,
-                "values": values,
-                "differ": len(set(values)) > 1,
-            }
-        )
-    for item in ballot_list(station.election):
-        values = [votes.get(item.ballot_number) for _entry, votes in columns]
-        rows.append(
-            {
-                "label": f"{item.ballot_number}. {item.name}",
-                "values": values,
-                "differ": len(set(values)) > 1,
-            }
-        )
-    context = {
-        "station": station,
-        "round": round,
-        "entries": [entry for entry, _votes in columns],
-        "rows": rows,
-        "form": form if round.status == StationRound.Status.ENTRIES_DIFFER else None,
-        "title": RECONCILE_TITLE,
-    }
-    return render(request, "entry/reconcile.html", context, status=status)
+    """The old address of the reconciliation page: it is a decision now, on
+    the commission's station page."""
+    return redirect("commission:station", slug=slug, code=code)

@@ -14,12 +14,10 @@ from tabulation.selectors.stations import round_version
 from tabulation.services.records import (
     InputRefused,
     KeyReused,
-    NotPermitted,
     RoundChanged,
     RoundClosed,
     SameClerk,
     StationNotAllowed,
-    entries_reconcile,
     entry_withdraw,
     record_submit,
 )
@@ -262,58 +260,6 @@ def test_an_accepted_record_cannot_be_withdrawn_or_entered_again() -> None:
             votes=list(VOTES.items()),
             idempotency_key=uuid.uuid4().hex,
             correct_own=True,
-        )
-
-
-def test_staff_keep_one_entry_and_the_record_is_accepted() -> None:
-    setup = entry_setup()
-    submit(setup, setup.clerk1)
-    second = submit(setup, setup.clerk2, votes={1: 301, 2: 200, 3: 87})
-
-    entries_reconcile(
-        actor=setup.member,
-        round=setup.round,
-        keep_entry=second.entry,
-        reason="The paper record says 301 and 87.",
-    )
-
-    setup.round.refresh_from_db()
-    accepted = AcceptedRecord.objects.get(round=setup.round)
-    assert accepted.source == "reconciliation"
-    assert accepted.first_entry == second.entry
-    assert accepted.votes.get(electoral_list__ballot_number=1).votes == 301
-    assert Finding.objects.get(code="W6").status == "resolved"
-    assert RecordEntry.objects.get(entry_number=1).superseded_by == second.entry
-    event = AuditEvent.objects.get(action="record.reconcile")
-    assert event.reason == "The paper record says 301 and 87."
-
-
-def test_staff_return_the_station_for_entry_again() -> None:
-    setup = entry_setup()
-    submit(setup, setup.clerk1)
-    submit(setup, setup.clerk2, votes={1: 301, 2: 200, 3: 87})
-
-    entries_reconcile(
-        actor=setup.member, round=setup.round, return_for_entry=True, reason="Both wrong."
-    )
-
-    setup.round.refresh_from_db()
-    assert setup.round.status == StationRound.Status.AWAITING
-    assert not RecordEntry.objects.filter(round=setup.round, superseded_at__isnull=True).exists()
-    submit(setup, setup.clerk2)
-    submit(setup, setup.clerk1)
-    setup.round.refresh_from_db()
-    assert setup.round.status == StationRound.Status.ACCEPTED
-
-
-def test_a_clerk_may_not_reconcile() -> None:
-    setup = entry_setup()
-    submit(setup, setup.clerk1)
-    second = submit(setup, setup.clerk2, votes={1: 301, 2: 200, 3: 87})
-
-    with pytest.raises(NotPermitted):
-        entries_reconcile(
-            actor=setup.clerk1, round=setup.round, keep_entry=second.entry, reason="mine"
         )
 
 

@@ -199,36 +199,17 @@ def test_staff_without_an_assignment_cannot_enter_and_cannot_pose_as_a_clerk() -
     assert RecordEntry.objects.count() == 0
 
 
-def test_staff_see_both_entries_side_by_side_and_keep_one() -> None:
+def test_the_old_reconciliation_address_leads_to_the_commission_station_page() -> None:
     setup = entry_setup()
-    submit(setup, setup.clerk1)
-    submit(setup, setup.clerk2, votes={1: 301, 2: 200, 3: 87})
-    client = logged_in(setup.member)
     url = reverse(
         "entry:reconcile", kwargs={"slug": setup.election.slug, "code": setup.station.code}
     )
 
-    page = client.get(url)
-    assert page.status_code == 200
-    differing = [row["label"] for row in page.context["rows"] if row["differ"]]
-    assert differing == ["1. Lista 1", "3. Lista 3"]
-
-    setup.round.refresh_from_db()
-    response = client.post(
-        url,
-        {"action": "keep_2", "reason": "As on paper.", "round_version": round_version(setup.round)},
-    )
+    response = logged_in(setup.member).get(url)
     assert response.status_code == 302
-    assert AcceptedRecord.objects.get().source == "reconciliation"
-
-
-def test_a_clerk_cannot_open_the_reconciliation_page() -> None:
-    setup = entry_setup()
-    url = reverse(
-        "entry:reconcile", kwargs={"slug": setup.election.slug, "code": setup.station.code}
+    assert response["Location"] == reverse(
+        "commission:station", kwargs={"slug": setup.election.slug, "code": setup.station.code}
     )
-
-    assert logged_in(setup.clerk1).get(url).status_code == 403
 
 
 # --- Arbitrary input never breaks the form -------------------------------------

@@ -1,4 +1,5 @@
-/* Keep the results page current without reloading it.
+/* Keep a live page (the results, the commission's dashboard) current
+ * without reloading it.
  *
  * Every few seconds ask the tiny version endpoint whether a newer snapshot
  * exists (If-None-Match: an unchanged snapshot costs a bodiless 304); when
@@ -7,13 +8,16 @@
  */
 (function () {
   "use strict";
-  var root = document.getElementById("results-live");
+  var root = document.querySelector("[data-live-root]") || document.getElementById("results-live");
   if (!root || !root.dataset.pollUrl || !window.fetch || !window.DOMParser) {
     return;
   }
   var POLL_MS = 5000;
   var announce = document.getElementById("results-announce");
-  var version = parseInt(root.dataset.version, 10) || 0;
+  // Versions are compared as text: the commission's is not a number. The
+  // public read path sends no cookies; the staff pages need their session.
+  var version = String(root.dataset.version || "");
+  var credentials = root.dataset.credentials || "omit";
   var etag = null;
   var busy = false;
 
@@ -28,7 +32,7 @@
   }
 
   function refresh(latest) {
-    return fetch(root.dataset.liveUrl, { cache: "no-store", credentials: "omit" })
+    return fetch(root.dataset.liveUrl, { cache: "no-store", credentials: credentials })
       .then(function (response) {
         if (!response.ok) {
           throw new Error("fragment " + response.status);
@@ -37,8 +41,8 @@
       })
       .then(function (html) {
         swap(html);
-        version = latest.version;
-        root.dataset.version = String(version);
+        version = String(latest.version);
+        root.dataset.version = version;
         if (announce) {
           announce.textContent = (root.dataset.updatedText || "Updated: snapshot ") + version;
         }
@@ -51,7 +55,7 @@
     }
     busy = true;
     var headers = etag ? { "If-None-Match": etag } : {};
-    fetch(root.dataset.pollUrl, { cache: "no-store", credentials: "omit", headers: headers })
+    fetch(root.dataset.pollUrl, { cache: "no-store", credentials: credentials, headers: headers })
       .then(function (response) {
         if (response.status === 304 || !response.ok) {
           return null;
@@ -60,7 +64,7 @@
         return response.json();
       })
       .then(function (latest) {
-        if (latest && latest.version > version) {
+        if (latest && String(latest.version) !== version) {
           return refresh(latest);
         }
         return null;
