@@ -64,6 +64,7 @@ from tabulation.services.records import (
     _findings_sync,
     _live,
     _status_save,
+    record_completed,
     record_input_errors,
     record_parse,
 )
@@ -375,15 +376,10 @@ def record_correct(
             first_entry=previous.first_entry,
             second_entry=previous.second_entry,
             accepted_by=cast(Any, actor),
-            registered=record.registered,
-            ballots_received=record.ballots_received,
-            ballots_unused=record.ballots_unused,
-            turned_out=record.turned_out,
-            ballots_in_box=record.ballots_in_box,
-            ballots_invalid=record.ballots_invalid,
-            ballots_valid=record.ballots_valid,
-            control_sheet_ok=record.control_sheet_ok,
-            board_signatures=record.board_signatures,
+            **record_completed(
+                {name: getattr(record, name) for name in RECORD_FIELDS},
+                ((finding.code, finding.expected) for finding in findings),
+            ),
         )
         AcceptedVote.objects.bulk_create(
             AcceptedVote(

@@ -343,6 +343,21 @@ def _findings_sync(
     )
 
 
+# Art. 109: a blank total that the record itself completes (C4 the box, C5
+# the valid ballots) is counted as completed; the entries keep what was typed.
+COMPLETED_BY = {"C4": "ballots_in_box", "C5": "ballots_valid"}
+
+
+def record_completed(fields: dict[str, Any], findings: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """``fields`` with the totals that C4 and C5 complete filled in, from the
+    findings' ``(code, expected)``: the figures the count uses."""
+    for code, expected in findings:
+        name = COMPLETED_BY.get(code)
+        if name is not None and fields.get(name) is None and isinstance(expected, int):
+            fields[name] = expected
+    return fields
+
+
 def _accept(
     *,
     round: StationRound,
@@ -355,13 +370,19 @@ def _accept(
     """Store the accepted record and return the round's new status: held when
     an R, U or S finding is open (RULES.md section 2), accepted otherwise."""
     user = actor if actor is not None and actor.is_authenticated else None
+    fields = record_completed(
+        {name: getattr(entry, name) for name in RecordEntry.RECORD_FIELD_NAMES},
+        round.findings.filter(status=Finding.Status.OPEN, code__in=COMPLETED_BY).values_list(
+            "code", "expected"
+        ),
+    )
     accepted = AcceptedRecord.objects.create(
         round=round,
         source=source,
         first_entry=entry,
         second_entry=second,
         accepted_by=cast(Any, user),
-        **{name: getattr(entry, name) for name in RecordEntry.RECORD_FIELD_NAMES},
+        **fields,
     )
     AcceptedVote.objects.bulk_create(
         AcceptedVote(

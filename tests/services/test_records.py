@@ -21,6 +21,7 @@ from tabulation.services.records import (
     entry_withdraw,
     record_submit,
 )
+from tabulation.services.tabulation import election_tabulate
 from tests.factories import record_values
 from tests.views.entry_setup import VOTES, entry_setup, stored_counts, submit
 
@@ -343,3 +344,21 @@ def test_the_same_key_sent_twice_at_once_stores_one_entry(require_postgresql) ->
 
     assert sorted(outcome.created for outcome in outcomes) == [False, True]
     assert RecordEntry.objects.count() == 1
+
+
+def test_a_blank_box_is_counted_as_completed_and_the_entries_keep_the_blank() -> None:
+    """C4 (Art. 109): the box is completed as invalid + valid for the count;
+    before, the blank summed as 0 and the threshold base came out short."""
+    setup = entry_setup()
+    submit(setup, setup.clerk1, ballots_in_box=None)
+    submit(setup, setup.clerk2, ballots_in_box=None)
+
+    setup.round.refresh_from_db()
+    assert setup.round.status == StationRound.Status.ACCEPTED
+    accepted = AcceptedRecord.objects.get(round=setup.round)
+    assert accepted.ballots_in_box == 600  # 12 invalid + 588 valid
+    assert set(RecordEntry.objects.values_list("ballots_in_box", flat=True)) == {None}
+    assert Finding.objects.get(round=setup.round, code="C4").status == "open"
+    snapshot = election_tabulate(election_id=setup.election.pk)
+    assert snapshot is not None
+    assert snapshot.payload["voted"] == 600
