@@ -248,7 +248,15 @@ def _queues(
                     round.status_changed_at,
                 )
             )
-        holding = [f for f in findings if f.category in HOLDING_CATEGORIES]
+        # Held: an accepted record with an open R, U or S; or a ground found
+        # without any entry (U2, the record not received). What the checks
+        # found in entries still being typed is the clerks' to settle first.
+        holding = [
+            f
+            for f in findings
+            if f.category in HOLDING_CATEGORIES
+            and (round.status == StationRound.Status.HELD or f.entry_id is None)
+        ]
         if holding and round.status != StationRound.Status.ANNULLED:
             held.append(_item(round, [f.code for f in holding], holding[0].raised_at))
         acknowledge = [

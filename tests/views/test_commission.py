@@ -359,3 +359,16 @@ def test_the_lots_page_says_when_no_drawing_is_needed() -> None:
     )
     assert page.status_code == 200
     assert "needs no drawing of lots" in page.content.decode()
+
+
+def test_findings_of_entries_still_being_typed_are_not_in_the_held_queue() -> None:
+    setup = entry_setup()
+    submit(setup, setup.clerk1, votes={1: 301, 2: 200, 3: 88})  # S1, one entry only
+    submit(setup, setup.clerk2)  # differs: W6
+
+    dashboard = logged_in(setup.member).get(dashboard_url(setup)).context["dashboard"]
+
+    assert dashboard.queues["held"] == []
+    assert [item.station_code for item in dashboard.queues["entries_differ"]] == [
+        setup.station.code
+    ]
