@@ -4,6 +4,11 @@ One place makes their bytes: publishing writes them to PUBLISH_DIR and the
 download view serves them from the published document, so a file fetched
 from the site and the same file on a CDN never differ. Cells: blank for no
 value, booleans as ``true``/``false``, votes in ``list_<ballot number>``.
+
+``stations.csv`` has one row per station, its latest round: its list columns
+add up to the totals. An annulled round is never counted, so its figures are
+in a file of their own, ``earlier_rounds.csv`` (one row per annulled round),
+and in ``stations.json`` under each station's ``earlier_rounds``.
 """
 
 import csv
@@ -20,8 +25,9 @@ OPEN_DATA_FILES = (
     "municipalities.json",
     "stations.csv",
     "stations.json",
+    "earlier_rounds.csv",
 )
-STATION_FILES = frozenset({"stations.csv", "stations.json"})
+STATION_FILES = frozenset({"stations.csv", "stations.json", "earlier_rounds.csv"})
 
 TOTALS_COLUMNS = ("ballot_number", "name", "votes", "percent", "seats", "passed_threshold")
 MUNICIPALITY_COLUMNS = (
@@ -34,6 +40,16 @@ MUNICIPALITY_COLUMNS = (
     "turnout_percent",
 )
 STATION_COLUMNS = ("code", "municipality", "number", "name", "status", "round")
+# The station, then the round and what annulled it; then its record and votes.
+EARLIER_ROUND_STATION_COLUMNS = ("code", "municipality", "number", "name")
+EARLIER_ROUND_COLUMNS = (
+    "round",
+    "status",
+    "counted",
+    "ground",
+    "annulled_at",
+    "repeat_voting_date",
+)
 
 
 def _cell(value: Any) -> Any:
@@ -101,6 +117,33 @@ def stations_csv(document: dict[str, Any], stations: list[dict[str, Any]]) -> by
     return _csv([*STATION_COLUMNS, *RECORD_FIELDS, *_list_columns(document)], rows)
 
 
+def earlier_rounds_csv(document: dict[str, Any], stations: list[dict[str, Any]]) -> bytes:
+    """One row per annulled round, in station then round order; ``counted`` is
+    always false: the figures are on the record, in no total."""
+    keys = _ballot_keys(document)
+    rows = [
+        [
+            *(row[column] for column in EARLIER_ROUND_STATION_COLUMNS),
+            *(
+                False if column == "counted" else earlier.get(column)
+                for column in EARLIER_ROUND_COLUMNS
+            ),
+            *(earlier.get(name) for name in RECORD_FIELDS),
+            *((earlier.get("votes") or {}).get(key) for key in keys),
+        ]
+        for row in stations
+        # Rows published before rounds were: no key, no earlier round.
+        for earlier in row.get("earlier_rounds") or ()
+    ]
+    header = [
+        *EARLIER_ROUND_STATION_COLUMNS,
+        *EARLIER_ROUND_COLUMNS,
+        *RECORD_FIELDS,
+        *_list_columns(document),
+    ]
+    return _csv(header, rows)
+
+
 def open_data_file(
     name: str, document: dict[str, Any], stations: list[dict[str, Any]] | None
 ) -> bytes:
@@ -117,6 +160,8 @@ def open_data_file(
         raise KeyError(name)
     if stations is None:
         raise ValueError(f"{name} needs the snapshot's station rows")
+    if name == "earlier_rounds.csv":
+        return earlier_rounds_csv(document, stations)
     return json_bytes(stations) if name == "stations.json" else stations_csv(document, stations)
 
 

@@ -5,7 +5,9 @@ Two halves (docs/tabulation.md):
 - ``tabulation_inputs_get`` reads one election's rows: the setup, every
   station's live round, the accepted records of the rounds whose status is
   ``accepted``, and the aggregates by municipality as two SQL ``GROUP BY``
-  queries (record fields per municipality, votes per municipality and list).
+  queries (record fields per municipality, votes per municipality and list);
+  and, to publish but never to count, the annulled rounds with their live
+  accepted records, votes and annulling decisions.
   The caller runs it inside one transaction, so every query sees the same
   rows.
 - ``results_build`` is pure: from those inputs it raises the checks that
@@ -21,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -76,6 +78,8 @@ class StationRow:
     round_number: int | None
     round_status: str | None
     ordered_at: datetime | None
+    # The date a repeat vote (a round ordered by a decision) is held.
+    voting_date: date | None = None
 
     @property
     def state(self) -> str:
@@ -94,6 +98,19 @@ class RecordRow:
     record_id: int
     fields: dict[str, Any]
     votes: tuple[tuple[int, int], ...]  # (ballot number, votes), by ballot number
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierRound:
+    """An annulled round of a station: published with it, never counted."""
+
+    round_id: int
+    station_id: int
+    number: int
+    ground: str | None  # the code the annulment rests on (its decision's payload)
+    annulled_at: datetime | None  # when the annulling decision was taken
+    repeat_voting_date: date | None  # the repeat vote it ordered
+    record: RecordRow | None  # its live accepted record, if it had one
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +139,8 @@ class TabulationInputs:
     latest_version: int
     latest_accepted_at: datetime | None = None
     read_at: datetime | None = None
+    # station id -> its annulled rounds, in round order (published, never counted)
+    earlier_rounds: dict[int, list[EarlierRound]] = field(default_factory=dict)
 
 
 def tabulation_inputs_get(*, election_id: int, read_at: datetime | None = None) -> TabulationInputs:
@@ -147,9 +166,15 @@ def tabulation_inputs_get(*, election_id: int, read_at: datetime | None = None) 
 
     # Every station with its latest round; a live (not annulled) round wins.
     rounds: dict[int, tuple[Any, ...]] = {}
+    annulled: list[tuple[Any, ...]] = []
+    voting_dates: dict[tuple[int, int], date] = {}  # (station id, round number) -> date
     for row in StationRound.objects.filter(station__election_id=election_id).values_list(
-        "station_id", "id", "number", "status", "ordered_at"
+        "station_id", "id", "number", "status", "ordered_at", "voting_date"
     ):
+        if row[3] == StationRound.Status.ANNULLED:
+            annulled.append(row)
+        if row[5] is not None:
+            voting_dates[(row[0], row[2])] = row[5]
         current = rounds.get(row[0])
         live = row[3] != StationRound.Status.ANNULLED
         if (
@@ -178,11 +203,14 @@ def tabulation_inputs_get(*, election_id: int, read_at: datetime | None = None) 
                 round_number=latest[2] if latest else None,
                 round_status=latest[3] if latest else None,
                 ordered_at=latest[4] if latest else None,
+                voting_date=latest[5] if latest else None,
             )
         )
 
     counted = AcceptedRecord.objects.filter(
-        round__station__election_id=election_id, round__status=StationRound.Status.ACCEPTED
+        round__station__election_id=election_id,
+        round__status=StationRound.Status.ACCEPTED,
+        superseded_at__isnull=True,
     )
     # 200,000 vote rows at national scale: gathered as plain tuples per
     # record, then sorted once, so nothing downstream sorts them again.
@@ -190,6 +218,7 @@ def tabulation_inputs_get(*, election_id: int, read_at: datetime | None = None) 
     for record_id, list_id, votes in AcceptedVote.objects.filter(
         accepted_record__round__station__election_id=election_id,
         accepted_record__round__status=StationRound.Status.ACCEPTED,
+        accepted_record__superseded_at__isnull=True,
     ).values_list("accepted_record_id", "electoral_list_id", "votes"):
         votes_of[record_id].append((ballot_of[list_id], votes))
     records: dict[int, RecordRow] = {}
@@ -237,6 +266,16 @@ def tabulation_inputs_get(*, election_id: int, read_at: datetime | None = None) 
         ]
         or 0
     )
+    earlier_rounds = (
+        _earlier_rounds_get(
+            election_id=election_id,
+            annulled=annulled,
+            voting_dates=voting_dates,
+            ballot_of=ballot_of,
+        )
+        if annulled
+        else {}
+    )
     return TabulationInputs(
         election=election,
         municipalities=municipalities,
@@ -251,7 +290,84 @@ def tabulation_inputs_get(*, election_id: int, read_at: datetime | None = None) 
         decisions=dict(decisions),
         latest_version=latest_version,
         read_at=read_at,
+        earlier_rounds=earlier_rounds,
     )
+
+
+def _iso_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _earlier_rounds_get(
+    *,
+    election_id: int,
+    annulled: list[tuple[Any, ...]],
+    voting_dates: dict[tuple[int, int], date],
+    ballot_of: dict[int, int],
+) -> dict[int, list[EarlierRound]]:
+    """The annulled rounds (``annulled``: the rows of the rounds query) with
+    what they leave on the record, in three queries whatever the number of
+    stations: their live accepted records, those records' votes, and the
+    decisions that annulled them. Never counted (RULES.md section 4); read
+    for the station rows and the inputs hash only.
+    """
+    live_annulled = {
+        "round__station__election_id": election_id,
+        "round__status": StationRound.Status.ANNULLED,
+        "superseded_at__isnull": True,
+    }
+    votes_of: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for record_id, list_id, votes in AcceptedVote.objects.filter(
+        **{f"accepted_record__{name}": value for name, value in live_annulled.items()}
+    ).values_list("accepted_record_id", "electoral_list_id", "votes"):
+        votes_of[record_id].append((ballot_of[list_id], votes))
+    records: dict[int, RecordRow] = {}
+    for values in AcceptedRecord.objects.filter(**live_annulled).values_list(
+        "round_id", "id", *RECORD_FIELDS
+    ):
+        records[values[0]] = RecordRow(
+            round_id=values[0],
+            record_id=values[1],
+            fields=dict(zip(RECORD_FIELDS, values[2:], strict=True)),
+            votes=tuple(sorted(votes_of.get(values[1], ()))),
+        )
+    # The latest annulling decision of each round (there is one: an annulled
+    # round cannot be annulled again).
+    decisions: dict[int, tuple[dict[str, Any], datetime | None]] = {}
+    for round_id, payload, decided_at in (
+        Decision.objects.filter(
+            election_id=election_id,
+            kind=Decision.Kind.ANNUL_AND_ORDER_REPEAT,
+            round__status=StationRound.Status.ANNULLED,
+        )
+        .order_by("decided_at", "pk")
+        .values_list("round_id", "payload", "decided_at")
+    ):
+        decisions[round_id] = (payload if isinstance(payload, dict) else {}, decided_at)
+
+    earlier: dict[int, list[EarlierRound]] = defaultdict(list)
+    for station_id, round_id, number, _status, _ordered_at, _voting_date in sorted(
+        annulled, key=lambda row: (row[0], row[2])
+    ):
+        decided, annulled_at = decisions.get(round_id, ({}, None))
+        ground = decided.get("ground")
+        earlier[station_id].append(
+            EarlierRound(
+                round_id=round_id,
+                station_id=station_id,
+                number=number,
+                ground=str(ground) if ground else None,
+                annulled_at=annulled_at,
+                # The repeat round's own date; the decision's when it has none.
+                repeat_voting_date=voting_dates.get((station_id, number + 1))
+                or _iso_date(decided.get("voting_date")),
+                record=records.get(round_id),
+            )
+        )
+    return dict(earlier)
 
 
 def municipality_aggregates_get(
@@ -265,7 +381,9 @@ def municipality_aggregates_get(
     separate so that the benchmark can time the aggregation alone.
     """
     counted = AcceptedRecord.objects.filter(
-        round__station__election_id=election_id, round__status=StationRound.Status.ACCEPTED
+        round__station__election_id=election_id,
+        round__status=StationRound.Status.ACCEPTED,
+        superseded_at__isnull=True,
     )
     totals = {
         row["round__station__municipality_id"]: MunicipalityTotals(
@@ -289,6 +407,7 @@ def municipality_aggregates_get(
         AcceptedVote.objects.filter(
             accepted_record__round__station__election_id=election_id,
             accepted_record__round__status=StationRound.Status.ACCEPTED,
+            accepted_record__superseded_at__isnull=True,
         )
         .values("accepted_record__round__station__municipality_id", "electoral_list_id")
         .annotate(total=Sum("votes"))
@@ -383,8 +502,9 @@ def inputs_hash(inputs: TabulationInputs, raised: list[tuple[int, DomainFinding]
     """SHA-256 over what a tabulation reads: the election's setup, each
     station's place in the count, the accepted records that went in with
     their votes, the drawing of lots, the decisions and the flags (the
-    findings, including the ones this run raises). Same inputs, same hash:
-    then no new snapshot is stored."""
+    findings, including the ones this run raises), the repeat votes and the
+    annulled rounds with their records. Same inputs, same hash: then no new
+    snapshot is stored."""
     election = inputs.election
     material = {
         "election": [
@@ -435,6 +555,36 @@ def inputs_hash(inputs: TabulationInputs, raised: list[tuple[int, DomainFinding]
             [station_id, decisions] for station_id, decisions in sorted(inputs.decisions.items())
         ],
     }
+    # Published, never counted: an annulled round's figures, its ground and
+    # the repeat vote's date. Added only when there are some, so the hash of
+    # an election without repeat votes is what it was before they existed.
+    repeat_votes = [
+        [s.id, s.round_number, s.ordered_at, s.voting_date]
+        for s in inputs.stations
+        if s.ordered_at is not None or s.voting_date is not None
+    ]
+    if repeat_votes:
+        material["repeat_votes"] = repeat_votes
+    if inputs.earlier_rounds:
+        material["earlier_rounds"] = [
+            [
+                item.round_id,
+                item.station_id,
+                item.number,
+                item.ground,
+                item.annulled_at,
+                item.repeat_voting_date,
+                None
+                if item.record is None
+                else [
+                    item.record.record_id,
+                    [item.record.fields[name] for name in RECORD_FIELDS],
+                    list(item.record.votes),
+                ],
+            ]
+            for _station_id, items in sorted(inputs.earlier_rounds.items())
+            for item in items
+        ]
     # repr of nested lists of ints, strings, booleans, None and datetimes is
     # deterministic and much cheaper than JSON at 200,000 votes.
     return hashlib.sha256(repr(sorted(material.items())).encode("utf-8")).hexdigest()
@@ -642,6 +792,7 @@ def results_build(inputs: TabulationInputs, *, now: datetime) -> BuiltResults:
                 "station": station.code,
                 "round": station.round_number,
                 "ordered_at": station.ordered_at.isoformat() if station.ordered_at else None,
+                "voting_date": station.voting_date.isoformat() if station.voting_date else None,
             }
             for station, state in zip(inputs.stations, states, strict=True)
             if state != COUNTED and (station.round_number or 0) > 1
@@ -658,7 +809,9 @@ def results_build(inputs: TabulationInputs, *, now: datetime) -> BuiltResults:
 def _station_rows(
     inputs: TabulationInputs, states: list[str], raised: list[tuple[int, DomainFinding]]
 ) -> list[dict[str, Any]]:
-    """One row per station, published beside the document (stations.json)."""
+    """One row per station, published beside the document (stations.json):
+    its latest round, then ``earlier_rounds``, every annulled round with its
+    record as it stood, never counted."""
     code_of = {municipality.pk: municipality.code for municipality in inputs.municipalities}
     findings: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for round_id, code, status, params in inputs.findings:
@@ -701,5 +854,30 @@ def _station_rows(
         )
         row["findings"] = findings.get(station.round_id, []) if station.round_id else []
         row["decisions"] = inputs.decisions.get(station.id, [])
+        row["earlier_rounds"] = [
+            _earlier_round_row(item, findings.get(item.round_id, []), blank)
+            for item in inputs.earlier_rounds.get(station.id, ())
+        ]
         rows.append(row)
     return rows
+
+
+def _earlier_round_row(
+    item: EarlierRound, findings: list[dict[str, Any]], blank: dict[str, Any]
+) -> dict[str, Any]:
+    """One annulled round as published: what annulled it, then its record."""
+    row: dict[str, Any] = {
+        "round": item.number,
+        "status": ANNULLED,
+        "ground": item.ground,
+        "annulled_at": item.annulled_at.isoformat() if item.annulled_at else None,
+        "repeat_voting_date": (
+            item.repeat_voting_date.isoformat() if item.repeat_voting_date else None
+        ),
+    }
+    row.update(blank if item.record is None else item.record.fields)
+    row["votes"] = (
+        {} if item.record is None else {str(number): votes for number, votes in item.record.votes}
+    )
+    row["findings"] = findings
+    return row

@@ -31,7 +31,10 @@ from tabulation.selectors.published import (
 # new snapshot reaches readers within seconds, long enough to absorb a crowd.
 MAX_AGE_SECONDS = 5
 # Bump when the page markup changes, so a revalidating browser gets the new page.
-PAGE_REVISION = "1"
+PAGE_REVISION = "2"
+# The results page names at most this many pending repeat votes (the soonest
+# first) and gives the count of the rest: the list must stay short.
+REPEAT_VOTES_LISTED = 10
 
 # The station page and the data dictionary name each field of the paper record.
 RECORD_FIELD_LABELS = [
@@ -61,6 +64,7 @@ DECISION_KINDS = {
     "dismiss_warning": _("Warning dismissed"),
     "drawing_of_lots": _("Drawing of lots"),
     "objection_decided": _("Objection decided"),
+    "reconcile": _("Entries that differed reconciled"),
 }
 FINDING_STATUSES = {"open": _("open"), "resolved": _("resolved"), "dismissed": _("dismissed")}
 
@@ -117,8 +121,35 @@ def results_index(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _iso_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _iso_datetime(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _repeat_votes(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The pending repeat votes, the soonest first (those without a date
+    last), each with its date as a ``date`` for the page's format."""
+    pending = [
+        {**item, "voting_date": _iso_date(item.get("voting_date"))}
+        for item in document.get("pending_repeat_votes") or ()
+    ]
+    return sorted(
+        pending, key=lambda item: (item["voting_date"] is None, item["voting_date"] or date.min)
+    )
+
+
 def _results_context(document: dict[str, Any], *, latest: bool) -> dict[str, Any]:
     election = document["election"]
+    repeat_votes = _repeat_votes(document)
     return {
         "document": document,
         "election": election,
@@ -128,6 +159,8 @@ def _results_context(document: dict[str, Any], *, latest: bool) -> dict[str, Any
         # Keyed like the municipalities' votes: ballot numbers as strings.
         "lists_by_number": {str(item["ballot_number"]): item for item in document["lists"]},
         "seats_listed": [item for item in document["lists"] if item.get("seats")],
+        "repeat_votes": repeat_votes[:REPEAT_VOTES_LISTED],
+        "repeat_votes_unlisted": max(0, len(repeat_votes) - REPEAT_VOTES_LISTED),
     }
 
 
@@ -190,6 +223,23 @@ def municipality_page(
     return _cacheable(request, document, build, "municipality", code, *_page_parts())
 
 
+def _earlier_rounds(station: dict[str, Any]) -> list[dict[str, Any]]:
+    """A station's annulled rounds (``earlier_rounds`` of its published row;
+    absent from rows published before rounds were), ready for the page."""
+    return [
+        {
+            "round": item.get("round"),
+            "ground": item.get("ground"),
+            "annulled_at": _iso_datetime(item.get("annulled_at")),
+            "repeat_voting_date": _iso_date(item.get("repeat_voting_date")),
+            "record": [(label, item.get(field)) for field, label in RECORD_FIELD_LABELS],
+            "votes": item.get("votes") or {},
+            "findings": item.get("findings") or [],
+        }
+        for item in station.get("earlier_rounds") or ()
+    ]
+
+
 def station_page(
     request: HttpRequest, slug: str, code: str, version: int | None = None
 ) -> HttpResponse:
@@ -214,6 +264,7 @@ def station_page(
             municipality=municipality,
             status_label=STATION_STATUSES.get(station.get("status", ""), station.get("status")),
             record=[(label, station.get(field)) for field, label in RECORD_FIELD_LABELS],
+            earlier_rounds=_earlier_rounds(station),
             decision_kinds=DECISION_KINDS,
             finding_statuses=FINDING_STATUSES,
         )

@@ -201,7 +201,12 @@ def test_held_and_annulled_rounds_are_not_counted_and_their_voters_are_outstandi
     }
     assert payload["registered"] == {"counted": 2000, "total": 4000}
     assert payload["pending_repeat_votes"] == [
-        {"station": codes[1], "round": 2, "ordered_at": repeat.ordered_at.isoformat()}
+        {
+            "station": codes[1],
+            "round": 2,
+            "ordered_at": repeat.ordered_at.isoformat(),
+            "voting_date": None,  # this round was made without a date
+        }
     ]
 
 

@@ -5,14 +5,20 @@ import io
 import json
 import re
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.test import Client
 from django.utils import translation
 
 from tabulation.domain.hemicycle import hemicycle, row_count
+from tabulation.selectors.published import published_memo_clear
+from tabulation.services import tabulation as tabulation_service
+from tabulation.services.publishing import snapshot_publish
+from tabulation.services.tabulation import tabulation_compute
 from tabulation.templatetags.results import share_of
 from tabulation.templatetags.script import in_script
+from tests.annulment_setup import Annulment, annul, counted_election
 from tests.published import (  # noqa: F401 - fixtures
     SLUG,
     publish,
@@ -356,3 +362,154 @@ def test_hemicycle_gives_each_list_a_wedge_from_left_to_right() -> None:
     assert chamber.seats[0].x < 0 < chamber.seats[-1].x
     assert row_count(110) == 7 and row_count(25) == 3
     assert hemicycle([]).seats == ()
+
+
+# --- An annulled round and the repeat vote ---------------------------------------
+
+
+@pytest.fixture(name="annulled")
+def annulled_fixture(publish_dir: Any) -> Annulment:
+    """Round 1 of a counted station annulled on R4, repeat vote on 8 Dec 2026,
+    tabulated and published the way tabulation does."""
+    with mock.patch.object(tabulation_service, "tabulation_enqueue", return_value=True):
+        made = counted_election()
+        annul(made)
+        outcome = tabulation_compute(election_id=made.setup.election.pk)
+    snapshot_publish(snapshot=outcome.snapshot, stations=outcome.stations)
+    published_memo_clear()
+    return made
+
+
+def test_station_page_shows_the_annulled_round_below_the_current_one(
+    client: Client, annulled: Annulment
+) -> None:
+    html = page(client, f"/en/results/{annulled.slug}/stations/{annulled.code}/")
+    text = text_of(html)
+
+    # The current round: round 2, awaiting the repeat vote's record.
+    assert "Status: Awaiting the record · round 2" in text
+    assert text.index("Status: Awaiting") < text.index("Round 1: annulled")
+    heading = re.search(r'<h2 id="round-1-heading">(.*?)</h2>', html, re.S)
+    assert heading is not None
+    assert re.sub(r"<[^>]+>", "", heading.group(1)) == (
+        "Round 1: annulled (R4), repeat vote on 12/08/2026"
+    )
+    assert (
+        '<abbr title="A person not in the excerpt of the register was allowed to vote">R4</abbr>'
+        in html
+    )
+    assert "Not counted." in text
+    assert "The polling board's record of round 1 (not counted)" in text
+    section = text[text.index("Round 1: annulled") : text.index("Commission decisions")]
+    for label, value in [
+        ("Registered voters", "1,000"),
+        ("Ballots received", "1,010"),
+        ("Unused ballots", "410"),
+        ("Voters who turned out", "601"),
+        ("Ballots in the box (voters who voted)", "600"),
+        ("Invalid ballots", "12"),
+        ("Valid ballots", "588"),
+        ("Control sheet in order", "yes"),
+        ("Board members who signed", "5"),
+    ]:
+        assert f"{label} {value}" in section
+    assert "Votes for each list in round 1 (not counted)" in section
+    assert "1 Lista 1 300" in section and "2 Lista 2 200" in section and "3 Lista 3 88" in section
+    assert "Findings in round 1" in section and "R4" in section
+    # The current round has no figures yet.
+    current = text[: text.index("Round 1: annulled")]
+    assert "Ballots in the box (voters who voted) –" in current
+    assert "Annulment and repeat vote ordered" in text  # the decision, under decisions
+
+
+def test_station_page_in_serbian_shows_round_one_figures_with_the_paper_labels(
+    client: Client, annulled: Annulment
+) -> None:
+    text = text_of(page(client, f"/results/{annulled.slug}/stations/{annulled.code}/"))
+
+    assert "Glasački listići u glasačkoj kutiji (birači koji su glasali) 600" in text
+    assert "Glasački listići u glasačkoj kutiji (birači koji su glasali) –" in text  # round 2
+    assert "8.12.2026." in text  # the repeat vote's date, in the Serbian short format
+
+
+def test_results_page_names_the_pending_repeat_vote_and_its_date(
+    client: Client, annulled: Annulment
+) -> None:
+    html = page(client, f"/en/results/{annulled.slug}/")
+    text = text_of(html)
+
+    assert "A repeat vote is pending at 1 polling station:" in text
+    assert f"{annulled.code} (round 2, voting on 12/08/2026)" in text
+    assert f'href="/en/results/{annulled.slug}/stations/{annulled.code}/"' in html
+    # Round 1's votes are in no total: list 1 has only the other station's 100.
+    row = re.search(r'<tr data-list="1">.*?</tr>', html, re.S)
+    assert row is not None
+    assert text_of(row.group(0)).split()[3] == "100"
+    assert "1 of 2" in text  # stations counted
+
+
+def test_results_page_lists_at_most_ten_repeat_votes_the_soonest_first(
+    client: Client, publish_dir: Any
+) -> None:
+    document, stations = small_election(2)
+    document["pending_repeat_votes"] = [
+        {
+            "station": f"station-{number:02d}",
+            "round": 2,
+            "ordered_at": "2024-06-03T10:00:00+02:00",
+            # 12 stations: two without a date, the others from 20 June down to 11 June.
+            "voting_date": None if number in (1, 2) else f"2024-06-{23 - number:02d}",
+        }
+        for number in range(1, 13)
+    ]
+    publish(document, stations)
+
+    html = page(client, f"/en{PAGE}")
+
+    notice = re.search(r'<div class="notice" id="repeat-votes">.*?</div>', html, re.S)
+    assert notice is not None
+    listed = re.findall(r"stations/(station-\d+)/", notice.group(0))
+    assert listed == [f"station-{number:02d}" for number in range(12, 2, -1)]
+    text = text_of(notice.group(0))
+    assert "Repeat votes are pending at 12 polling stations:" in text
+    assert "station-12 (round 2, voting on 06/11/2024)" in text
+    assert "…and 2 more polling stations." in text
+    assert f'href="/en/results/{SLUG}/data/"' in notice.group(0)
+
+
+def test_open_data_page_lists_the_earlier_rounds_file(client: Client, annulled: Annulment) -> None:
+    html = page(client, f"/en/results/{annulled.slug}/data/")
+
+    assert f'href="/en/results/{annulled.slug}/data/earlier_rounds.csv"' in html
+    assert f'href="/en/results/{annulled.slug}/data/v1/earlier_rounds.csv"' in html
+    assert "one row per annulled round of a polling station" in html
+
+
+def test_open_data_earlier_rounds_csv_has_the_annulled_round(
+    client: Client, annulled: Annulment
+) -> None:
+    response = client.get(f"/results/{annulled.slug}/data/earlier_rounds.csv")
+
+    assert response.status_code == 200
+    [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert (row["code"], row["round"], row["status"], row["counted"], row["ground"]) == (
+        annulled.code,
+        "1",
+        "annulled",
+        "false",
+        "R4",
+    )
+    assert row["repeat_voting_date"] == "2026-12-08"
+    assert (row["ballots_in_box"], row["list_1"], row["list_2"], row["list_3"]) == (
+        "600",
+        "300",
+        "200",
+        "88",
+    )
+
+
+def test_every_kind_of_decision_has_a_public_label() -> None:
+    from tabulation.models import Decision
+    from tabulation.views.results import DECISION_KINDS
+
+    assert set(DECISION_KINDS) == set(Decision.Kind.values)
