@@ -239,14 +239,16 @@ def _station_page(
         "lists": lists,
         "compare_rows": _compare_rows(detail),
         "rounds": _round_tables(detail, lists),
+        # Three forms on one page: each its own ids (auto_id), the same names.
         "reconcile_form": forms.get("reconcile")
-        or ReconcileForm(initial={"round_version": version}),
+        or ReconcileForm(initial={"round_version": version}, auto_id="reconcile_%s"),
         "correct_form": forms.get("correct")
-        or CorrectForm(lists=lists, initial=_record_initial(detail)),
+        or CorrectForm(lists=lists, initial=_record_initial(detail), auto_id="correct_%s"),
         "annul_form": forms.get("annul")
         or AnnulForm(
             grounds=_ground_choices(detail),
             initial={"round_version": version, "voting_date": window.earliest},
+            auto_id="annul_%s",
         ),
         "acknowledge_errors": forms.get("acknowledge"),
         "window": window,
@@ -307,7 +309,7 @@ def _decide(
 
 
 def _reconcile(request: HttpRequest, election: Election, detail: StationDetail) -> ActionResult:
-    form = ReconcileForm(request.POST)
+    form = ReconcileForm(request.POST, auto_id="reconcile_%s")
     if not form.is_valid() or detail.current is None:
         return form, 422, gettext("Nothing was stored: correct the fields marked below.")
     choice = form.cleaned_data["choice"]
@@ -341,7 +343,7 @@ def _reconcile(request: HttpRequest, election: Election, detail: StationDetail) 
 
 
 def _correct(request: HttpRequest, election: Election, detail: StationDetail) -> ActionResult:
-    form = CorrectForm(request.POST, lists=ballot_list(election))
+    form = CorrectForm(request.POST, lists=ballot_list(election), auto_id="correct_%s")
     form.is_valid()  # the counts are text; the reason is required
     if detail.current is None or "reason" in form.errors:
         return form, 422, gettext("Nothing was stored: correct the fields marked below.")
@@ -384,7 +386,7 @@ def _acknowledge(request: HttpRequest, election: Election, detail: StationDetail
 
 
 def _annul(request: HttpRequest, election: Election, detail: StationDetail) -> ActionResult:
-    form = AnnulForm(request.POST, grounds=_ground_choices(detail))
+    form = AnnulForm(request.POST, grounds=_ground_choices(detail), auto_id="annul_%s")
     if not form.is_valid():
         return form, 422, gettext("Nothing was stored: correct the fields marked below.")
     return _decide(

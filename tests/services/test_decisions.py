@@ -477,7 +477,7 @@ def test_no_decision_is_taken_on_a_certified_election() -> None:
     assert decision_rows() == before
 
 
-# --- A drawing of lots -----------------------------------------------------------------------------
+# --- A drawing of lots ------------------------------------------------------------
 
 
 def tied_election():  # type: ignore[no-untyped-def]
@@ -533,7 +533,7 @@ def test_no_drawing_when_nothing_is_tied() -> None:
         lots_draw(actor=setup.member, election=setup.election, lots_drawn=[1], reason="x")
 
 
-# --- Objections --------------------------------------------------------------------------------------
+# --- Objections ---------------------------------------------------------------------
 
 
 def published(setup):  # type: ignore[no-untyped-def]
