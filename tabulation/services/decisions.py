@@ -165,17 +165,21 @@ def _decision(
     *,
     actor: User,
     kind: str,
-    election: Election,
     reason: str,
-    round: StationRound | None = None,
+    context: _Context | None = None,
+    election: Election | None = None,
     station: PollingStation | None = None,
     payload: Mapping[str, Any] | None = None,
 ) -> Decision:
+    """The Decision row: about a round (``context``), or an election-wide
+    one (``election``, and the ``station`` it concerns, if any)."""
+    election = context.election if context is not None else election
+    assert election is not None, "a decision belongs to an election"
     return Decision.objects.create(
         election=election,
         kind=kind,
-        round=round,
-        station=station,
+        round=context.round if context is not None else None,
+        station=context.station if context is not None else station,
         decided_by=cast(Any, actor),
         reason=reason,
         payload=dict(payload or {}),
@@ -263,10 +267,8 @@ def entries_reconcile(
         decision = _decision(
             actor=actor,
             kind=Decision.Kind.RECONCILE,
-            election=context.election,
             reason=text,
-            round=round,
-            station=context.station,
+            context=context,
             payload={
                 "kept_entry": kept.pk if kept is not None else None,
                 "kept_entry_number": kept.entry_number if kept is not None else None,
@@ -355,10 +357,8 @@ def record_correct(
         decision = _decision(
             actor=actor,
             kind=Decision.Kind.CORRECT,
-            election=context.election,
             reason=text,
-            round=round,
-            station=context.station,
+            context=context,
             payload={
                 "replaces": previous.pk,
                 "before": _record_summary(entry_record(previous)),
@@ -475,10 +475,8 @@ def finding_acknowledge(
         decision = _decision(
             actor=actor,
             kind=Decision.Kind.DISMISS_WARNING,
-            election=context.election,
             reason=text,
-            round=context.round,
-            station=context.station,
+            context=context,
             payload={"finding": row.pk, "code": row.code},
         )
         _resolve([row], decision, Finding.Status.DISMISSED)
@@ -544,10 +542,8 @@ def station_annul(
         decision = _decision(
             actor=actor,
             kind=Decision.Kind.ANNUL_AND_ORDER_REPEAT,
-            election=context.election,
             reason=text,
-            round=round,
-            station=context.station,
+            context=context,
             payload={
                 "ground": ground,
                 "round": round.number,

@@ -16,28 +16,7 @@ from hypothesis import strategies as st
 
 from tabulation.domain.checks import check_record, commission_finding
 from tabulation.domain.record import Record
-
-REGISTER = 1000
-BALLOT = (1, 2, 3)
-
-# A consistent record with no finding at all: 600 of 1000 voted, 10 invalid.
-CLEAN = Record(
-    registered=1000,
-    ballots_received=1000,
-    ballots_unused=400,
-    turned_out=600,
-    ballots_in_box=600,
-    ballots_invalid=10,
-    ballots_valid=590,
-    votes=((1, 300), (2, 200), (3, 90)),
-    control_sheet_ok=True,
-    board_signatures=3,
-)
-
-
-def votes(first: int, second: int, third: int) -> tuple[tuple[int, int | None], ...]:
-    return ((1, first), (2, second), (3, third))
-
+from tests.domain.test_checks import BALLOT, CLEAN, REGISTER, votes
 
 # (id, changes to CLEAN, the register's number, {code: (expected, actual)})
 CASES: list[tuple[str, dict[str, Any], int, dict[str, tuple[int | None, int | None]]]] = [
