@@ -8,6 +8,8 @@ urlpatterns = [
     path("docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     # Record entry for clerks' field apps:
     path("", include("tabulation.api.entry_urls")),
+    # The commission's decisions, for members' tools:
+    path("", include("tabulation.api.decision_urls")),
     # The public read API:
     path("", include("tabulation.api.results_urls")),
 ]
