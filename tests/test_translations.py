@@ -32,7 +32,10 @@ SERBIAN_PLURALS = (
 PLACEHOLDER = re.compile(r"%\([^)]+\)[sd]|%[sd]|%%|\{[^{}]*\}|<[^<>]+>")
 # What may stay in Latin letters on a Cyrillic page: the placeholders above,
 # HTML entities and acronyms in capitals (CSV, JSON, API, UTF, ID).
-LATIN_ALLOWED = re.compile(PLACEHOLDER.pattern + r"|&\w+;|\b[A-Z]{2,}\b")
+LATIN_ALLOWED = re.compile(
+    PLACEHOLDER.pattern
+    + r"|&\w+;|\b[A-Z]{2,}\b|\b[ECRSUW][0-9]\b|\b[\w-]+\.(?:md|json|csv|pdf|html)\b"
+)
 LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
