@@ -141,6 +141,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Objections may be filed for 72 hours after the provisional results (RULES.md
+# section 5). Only a demo may shorten the window, so that a training night
+# can end in certification; with DEBUG off the law's 72 hours always hold.
+OBJECTION_WINDOW_MINUTES = 72 * 60
+if env.str("DEMO_OBJECTION_WINDOW_MINUTES", default=""):
+    if not DEBUG:
+        raise ImproperlyConfigured("DEMO_OBJECTION_WINDOW_MINUTES is for the demo only (DEBUG on).")
+    OBJECTION_WINDOW_MINUTES = env.int("DEMO_OBJECTION_WINDOW_MINUTES")
+
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_RESULT_EXPIRES = 3600

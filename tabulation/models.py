@@ -314,7 +314,7 @@ class ClerkAssignment(models.Model):
 
 # Decision kinds that are always about one station's round.
 DECISION_KINDS_WITH_ROUND = ["correct", "annul_and_order_repeat", "dismiss_warning", "reconcile"]
-DECISION_KINDS = [*DECISION_KINDS_WITH_ROUND, "drawing_of_lots", "objection_decided"]
+DECISION_KINDS = [*DECISION_KINDS_WITH_ROUND, "drawing_of_lots", "objection_decided", "reopen"]
 
 
 class Decision(models.Model):
@@ -328,6 +328,7 @@ class Decision(models.Model):
         DRAWING_OF_LOTS = "drawing_of_lots", _("drawing of lots")
         OBJECTION_DECIDED = "objection_decided", _("objection decided")
         RECONCILE = "reconcile", _("reconcile two entries that differ")
+        REOPEN = "reopen", _("reopen the certified result")
 
     election = models.ForeignKey(
         Election, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("election")
@@ -952,6 +953,91 @@ class ResultSnapshot(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutableRowError("a result snapshot is never deleted")
+
+
+class Certification(models.Model):
+    """A proposal to certify the result frozen at one provisional snapshot,
+    and its confirmation by a second member (RULES.md section 5).
+
+    Proposed by one member; confirmed by another, which stores the official
+    snapshot. A proposal whose snapshot is no longer the latest, or whose
+    inputs changed, is stale and cannot be confirmed; a newer proposal
+    withdraws the open one.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        CONFIRMED = "confirmed", _("confirmed")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    election = models.ForeignKey(
+        Election,
+        on_delete=models.PROTECT,
+        related_name="certifications",
+        verbose_name=_("election"),
+    )
+    snapshot = models.ForeignKey(
+        ResultSnapshot,
+        on_delete=models.PROTECT,
+        related_name="certifications",
+        verbose_name=_("provisional snapshot certified"),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="certifications_proposed",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="certifications_confirmed",
+        verbose_name=_("confirmed by"),
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    official = models.OneToOneField(
+        ResultSnapshot,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="certification",
+        verbose_name=_("official snapshot"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED
+    )
+
+    class Meta:
+        verbose_name = _("certification")
+        verbose_name_plural = _("certifications")
+        ordering = ["election", "proposed_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "confirmed", "withdrawn"]),
+                name="certification_status_valid",
+            ),
+            # Four eyes: the member who confirms is not the one who proposed.
+            models.CheckConstraint(
+                condition=Q(confirmed_by__isnull=True) | ~Q(confirmed_by=F("proposed_by")),
+                name="certification_two_different_members",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed")
+                | Q(confirmed_by__isnull=False, confirmed_at__isnull=False, official__isnull=False),
+                name="certification_confirmed_has_official",
+            ),
+            models.UniqueConstraint(
+                fields=["election"],
+                condition=Q(status="proposed"),
+                name="certification_one_open_proposal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.election} v{self.snapshot_id} ({self.status})"
 
 
 # --- Audit trail ------------------------------------------------------------------

@@ -193,7 +193,9 @@ def recount(election: models.Election) -> dict[str, object]:
         for station_round in station.rounds.all():
             if station_round.status != models.StationRound.Status.ACCEPTED:
                 continue
-            record = models.AcceptedRecord.objects.get(round=station_round)
+            record = models.AcceptedRecord.objects.get(
+                round=station_round, superseded_at__isnull=True
+            )
             totals["counted"] += 1
             totals["registered_counted"] += station.registered
             own["counted"] = int(own["counted"]) + 1  # type: ignore[call-overload]

@@ -203,10 +203,11 @@ def repeat_vote_date_error(voting_date: date, ordered_on: date) -> str | None:
     )
 
 
-def objection_deadline(opened_at: datetime) -> datetime:
+def objection_deadline(opened_at: datetime, window: timedelta = OBJECTION_WINDOW) -> datetime:
     """The last moment an objection may be filed against an act published or
-    taken at ``opened_at``: the provisional results, or a decision."""
-    return opened_at + OBJECTION_WINDOW
+    taken at ``opened_at``: the provisional results, or a decision. Only a
+    demo passes a shorter ``window`` (settings.OBJECTION_WINDOW_MINUTES)."""
+    return opened_at + window
 
 
 def objection_decision_deadline(filed_at: datetime) -> datetime:

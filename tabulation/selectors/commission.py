@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -108,7 +109,7 @@ def commission_version(election: Election) -> str:
     return f"{election.pk}-{head.count}"
 
 
-def _current_rounds(election: Election) -> dict[int, StationRound]:
+def current_rounds(election: Election) -> dict[int, StationRound]:
     """Each station's live round (else its latest), with the station."""
     current: dict[int, StationRound] = {}
     for round in (
@@ -153,7 +154,7 @@ def latest_snapshot_document(election: Election) -> dict[str, Any] | None:
 def dashboard_get(election: Election, *, now: datetime | None = None) -> Dashboard:
     """Progress per municipality and the commission's work queues, oldest first."""
     now = now or timezone.now()
-    rounds = _current_rounds(election)
+    rounds = current_rounds(election)
     snapshot = latest_snapshot_document(election)
     turnout = {row["code"]: row for row in (snapshot or {}).get("municipalities", [])}
     progress: dict[int, MunicipalityProgress] = {}
@@ -201,6 +202,11 @@ def dashboard_get(election: Election, *, now: datetime | None = None) -> Dashboa
     )
 
 
+def objection_window() -> timedelta:
+    """72 hours, the law's window (a demo may shorten it: settings)."""
+    return timedelta(minutes=settings.OBJECTION_WINDOW_MINUTES)
+
+
 def _objection_window_closes(election: Election) -> datetime | None:
     first = (
         ResultSnapshot.objects.filter(election=election)
@@ -208,7 +214,7 @@ def _objection_window_closes(election: Election) -> datetime | None:
         .values_list("created_at", flat=True)
         .first()
     )
-    return objection_deadline(first) if first is not None else None
+    return objection_deadline(first, objection_window()) if first is not None else None
 
 
 def _item(round: StationRound, codes: list[str], since: datetime | None, **extra: Any) -> QueueItem:

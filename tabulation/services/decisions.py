@@ -51,6 +51,7 @@ from tabulation.models import (
     ResultSnapshot,
     StationRound,
 )
+from tabulation.selectors.commission import objection_window
 from tabulation.selectors.stations import entry_record, round_version
 from tabulation.services.audit import audit_append, format_timestamp
 from tabulation.services.records import (
@@ -116,6 +117,11 @@ def _reason(reason: str) -> str:
     return text
 
 
+def election_lock_open_for_decision(election_id: int) -> None:
+    """Lock the election row, after the round, and refuse once certified."""
+    _election_open(Election.objects.select_for_update().get(pk=election_id))
+
+
 def _election_open(election: Election) -> None:
     if election.status == Election.Status.CERTIFIED:
         raise DecisionRefused(
@@ -144,7 +150,7 @@ def _lock(actor: User, round: StationRound, version_seen: str | None) -> _Contex
     if version_seen is not None and version_seen != round_version(locked):
         raise RoundChanged(_("Someone else changed this station in the meantime; reload the page."))
     station = locked.station
-    _election_open(station.election)
+    election_lock_open_for_decision(station.election_id)
     _not_own(actor, station)
     return _Context(round=locked, station=station, election=station.election)
 
@@ -719,7 +725,7 @@ def objection_register(
             raise DecisionRefused(
                 _("No provisional results are published yet: there is nothing to object to.")
             )
-        deadline = objection_deadline(opened)
+        deadline = objection_deadline(opened, objection_window())
         # Filing times are recorded to the minute (the form's precision): an
         # objection filed in the minute the results came out is in time.
         if filed_at > deadline or filed_at < opened.replace(second=0, microsecond=0):

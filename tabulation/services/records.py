@@ -263,6 +263,19 @@ def _round_lock(station: PollingStation) -> StationRound:
     return StationRound.objects.select_for_update().select_related("station").get(pk=current.pk)
 
 
+CERTIFIED_CLOSED = _("The results are certified: entry is closed.")
+
+
+def election_lock_open(election_id: int) -> Election:
+    """Lock the election row (after the round: the fixed order) and refuse
+    once it is certified. Certification holds this lock while it checks that
+    nothing changed, so no entry or decision can slip in under it."""
+    election = Election.objects.select_for_update().get(pk=election_id)
+    if election.status == Election.Status.CERTIFIED:
+        raise RoundClosed(CERTIFIED_CLOSED)
+    return election
+
+
 def _status_save(round: StationRound, status: str, event: RoundEvent) -> None:
     """Move the round to ``status``: only as the transition table allows
     (domain/rounds.py), so no service can take a round where the law does not."""
@@ -462,7 +475,9 @@ def record_submit(
     if errors:
         raise InputRefused(errors)
     record = parsed.record
-    election = Election.objects.only("entry_mode").get(pk=station.election_id)
+    election = Election.objects.only("entry_mode", "status").get(pk=station.election_id)
+    if election.status == Election.Status.CERTIFIED:
+        raise RoundClosed(CERTIFIED_CLOSED)
     try:
         with transaction.atomic():
             round = _round_lock(station)
@@ -515,6 +530,7 @@ def _submit_locked(
     client_address: str | None,
 ) -> EntryResult:
     station = round.station
+    election_lock_open(station.election_id)
     status_before = round.status
     if round_version_seen is not None and round_version_seen != round_version(round):
         raise RoundChanged(_("Someone else changed this station in the meantime; reload the page."))
@@ -656,12 +672,13 @@ def entry_withdraw(
     with transaction.atomic():
         round = (
             StationRound.objects.select_for_update()
-            .select_related("station")
+            .select_related("station__election")
             .get(pk=entry.round_id)
         )
         entry = RecordEntry.objects.select_for_update().get(pk=entry.pk)
         if entry.superseded_at is not None:
             return round
+        election_lock_open(round.station.election_id)
         if round.status not in OPEN_STATUSES:
             raise RoundClosed(
                 _("The record of this station is {status}; only a commission decision changes it."),
