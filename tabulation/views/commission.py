@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
@@ -37,6 +38,11 @@ from tabulation.forms import (
     ReconcileForm,
 )
 from tabulation.models import Decision, Election, Finding, Objection, PollingStation, RecordEntry
+from tabulation.selectors.certification import (
+    blockers_get,
+    certifications_list,
+    open_proposal_get,
+)
 from tabulation.selectors.commission import (
     PROGRESS_COLUMNS,
     StationDetail,
@@ -47,6 +53,11 @@ from tabulation.selectors.commission import (
     station_detail_get,
 )
 from tabulation.selectors.stations import ballot_list, round_version
+from tabulation.services.certification import (
+    certification_confirm,
+    certification_propose,
+    certification_reopen,
+)
 from tabulation.services.decisions import (
     DECIDE_PERMISSION,
     entries_reconcile,
@@ -92,21 +103,46 @@ def commission_home(request: HttpRequest) -> HttpResponse:
     return render(request, "commission/elections.html", {"elections": elections})
 
 
-def _dashboard_context(election: Election) -> dict[str, Any]:
+def _dashboard_context(election: Election, user: Any) -> dict[str, Any]:
     dashboard = dashboard_get(election)
+    proposal = open_proposal_get(election)
     return {
         "election": election,
         "dashboard": dashboard,
         "columns": PROGRESS_COLUMNS,
         "checks": CHECKS,
+        "blockers": [
+            {
+                "code": blocker.code,
+                "text": gettext(blocker.message).format(
+                    until=date_format(timezone.localtime(blocker.until), "DATETIME_FORMAT")
+                    if blocker.until
+                    else ""
+                ),
+                "items": blocker.items[:MAX_BLOCKER_ITEMS],
+                "more": max(0, blocker.count - MAX_BLOCKER_ITEMS),
+                "count": blocker.count,
+            }
+            for blocker in blockers_get(election, dashboard=dashboard)
+        ]
+        if election.status != Election.Status.CERTIFIED
+        else [],
+        "proposal": proposal,
+        "may_confirm": proposal is not None and proposal.proposed_by_id != user.pk,
+        "certifications": certifications_list(election),
     }
+
+
+# A blocker names at most this many stations on the dashboard; the queues
+# below list them all.
+MAX_BLOCKER_ITEMS = 20
 
 
 @member_required
 @require_GET
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     election = get_object_or_404(Election, slug=slug)
-    return render(request, "commission/dashboard.html", _dashboard_context(election))
+    return render(request, "commission/dashboard.html", _dashboard_context(election, request.user))
 
 
 @member_required
@@ -114,7 +150,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 def dashboard_live(request: HttpRequest, slug: str) -> HttpResponse:
     """The dashboard's live parts, for the page's own refresh."""
     election = get_object_or_404(Election, slug=slug)
-    return render(request, "commission/_live.html", _dashboard_context(election))
+    return render(request, "commission/_live.html", _dashboard_context(election, request.user))
 
 
 @member_required
@@ -558,3 +594,47 @@ def lots(request: HttpRequest, slug: str) -> HttpResponse:
         "refusal": refusal,
     }
     return render(request, "commission/lots.html", context, status=status)
+
+
+@member_required
+@require_POST
+def certify(request: HttpRequest, slug: str) -> HttpResponse:
+    """Propose, confirm or reopen the official result (RULES.md section 5)."""
+    election = get_object_or_404(Election, slug=slug)
+    action = request.POST.get("action", "")
+    try:
+        if action == "propose":
+            certification_propose(
+                actor=request.user, election=election, client_address=_client_address(request)
+            )
+            messages.success(
+                request, gettext("Certification proposed: a second member must confirm it.")
+            )
+        elif action == "confirm":
+            proposal = open_proposal_get(election)
+            if proposal is None or str(proposal.pk) != request.POST.get("proposal", ""):
+                messages.error(
+                    request, gettext("This proposal is no longer open; reload the page.")
+                )
+            else:
+                certification_confirm(
+                    actor=request.user,
+                    certification=proposal,
+                    client_address=_client_address(request),
+                )
+                messages.success(request, gettext("The results are certified and published."))
+        elif action == "reopen":
+            certification_reopen(
+                actor=request.user,
+                election=election,
+                reason=request.POST.get("reason", ""),
+                client_address=_client_address(request),
+            )
+            messages.success(request, gettext("The certified result is reopened."))
+        else:
+            messages.error(request, gettext("Unknown action."))
+    except NotPermitted as error:
+        raise PermissionDenied from error
+    except EntryRefused as error:
+        messages.error(request, _refusal(error))
+    return redirect(reverse("commission:dashboard", kwargs={"slug": slug}) + "#certification")

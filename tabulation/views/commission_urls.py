@@ -20,4 +20,5 @@ urlpatterns = [
     ),
     path("<slug:slug>/decisions/", commission.decisions, name="decisions"),
     path("<slug:slug>/lots/", commission.lots, name="lots"),
+    path("<slug:slug>/certify/", commission.certify, name="certify"),
 ]
