@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # The embedded default: SQLite and a filesystem broker under var/, no server.
+# A training night may end in certification: objections may be filed for 15
+# minutes after the first provisional results instead of the law's 72 hours
+# (refused outside DEBUG; see docker/.env.example).
 demo: install
-	$(BIN)/python manage.py demo
+	DEMO_OBJECTION_WINDOW_MINUTES=$${DEMO_OBJECTION_WINDOW_MINUTES:-15} $(BIN)/python manage.py demo
 
 test: install lint
 	$(BIN)/python manage.py check --fail-level WARNING
