@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from tabulation.api.serializers_results import (
     PublishedElectionSerializer,
+    PublishedMandatesSerializer,
     PublishedResultsSerializer,
     PublishedSnapshotSerializer,
     PublishedStationSerializer,
@@ -238,4 +239,54 @@ class StationView(PublicReadView):
             etag='"{}-v{}-station-{}"'.format(slug, document["version"], code),
             published_at=document["published_at"],
             body=lambda: json_bytes(data),
+        )
+
+
+def _mandates_of(document: dict[str, Any]) -> dict[str, Any]:
+    """The councillors of a published document, by list: each list that won
+    seats, in ballot order, with its ``mandates`` in list order."""
+    certification = document.get("certification") or {}
+    official = document["status"] == "official"
+    return {
+        "election": document["election"]["slug"],
+        "version": document["version"],
+        "status": document["status"],
+        "published_at": document["published_at"],
+        "certified_at": (
+            (certification.get("certified_at") or document.get("certified_at"))
+            if official
+            else None
+        ),
+        "certified_by": (
+            list(certification.get("certified_by") or document.get("certified_by") or ())
+            if official
+            else []
+        ),
+        "lists": [
+            {
+                "ballot_number": item["ballot_number"],
+                "name": item["name"],
+                "seats": item.get("seats", 0),
+                "mandates": list(item.get("mandates") or ()),
+            }
+            for item in sorted(document["lists"], key=lambda item: item["ballot_number"])
+            if item.get("seats") or item.get("mandates")
+        ],
+    }
+
+
+class MandatesView(PublicReadView):
+    @extend_schema(
+        operation_id="elections_mandates_retrieve",
+        summary="The councillors by list (latest snapshot): elected once the results are official",
+        parameters=[IF_NONE_MATCH],
+        responses=read_responses(PublishedMandatesSerializer),
+    )
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        document = _document_or_404(slug)
+        return _json_response(
+            request,
+            etag='"{}-v{}-mandates"'.format(slug, document["version"]),
+            published_at=document["published_at"],
+            body=lambda: _encoded(("mandates", *_identity(document)), _mandates_of(document)),
         )

@@ -22,6 +22,11 @@ urlpatterns = [
         name="api-results-snapshot",
     ),
     path(
+        "elections/<slug:slug>/mandates/",
+        results.MandatesView.as_view(),
+        name="api-results-mandates",
+    ),
+    path(
         "elections/<slug:slug>/stations/<slug:code>/",
         results.StationView.as_view(),
         name="api-results-station",

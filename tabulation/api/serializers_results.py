@@ -35,6 +35,20 @@ class PublishedCountedOfTotalSerializer(serializers.Serializer):
     total = serializers.IntegerField(min_value=0)
 
 
+STATUS_HELP = (
+    "provisional: counting goes on and figures may change; official: certified by two "
+    "commission members (RULES.md section 5), changed only by a recorded decision, which "
+    "publishes a new official version."
+)
+
+
+class PublishedMandateSerializer(serializers.Serializer):
+    position = serializers.IntegerField(
+        min_value=1, help_text="The candidate's place on the list (1 for the first)."
+    )
+    name = serializers.CharField()
+
+
 class PublishedListResultSerializer(serializers.Serializer):
     ballot_number = serializers.IntegerField(min_value=1)
     name = serializers.CharField()
@@ -52,6 +66,14 @@ class PublishedListResultSerializer(serializers.Serializer):
     passed_threshold = serializers.BooleanField()
     settled = serializers.BooleanField(
         required=False, help_text="No outstanding station can change this list's seats."
+    )
+    mandates = PublishedMandateSerializer(
+        many=True,
+        help_text=(
+            "The candidates who take the list's seats, in list order (withdrawn candidates "
+            "skipped). Elected councillors when status is official; while provisional, who "
+            "would take the seats as the count stands."
+        ),
     )
 
 
@@ -81,11 +103,45 @@ class PublishedPendingRepeatVoteSerializer(serializers.Serializer):
     ordered_at = serializers.DateTimeField(required=False)
 
 
+class PublishedCertificationSerializer(serializers.Serializer):
+    """How an official snapshot was certified (RULES.md section 5)."""
+
+    certifies_version = serializers.IntegerField(
+        min_value=1, help_text="The provisional snapshot (version) this certification certifies."
+    )
+    official_version = serializers.IntegerField(
+        min_value=1,
+        help_text="1 for the first certification; 2 after a reopening and a new "
+        "certification, and so on.",
+    )
+    proposed_at = serializers.DateTimeField(help_text="When the first member proposed it.")
+    certified_at = serializers.DateTimeField(help_text="When the second member confirmed it.")
+    certified_by = serializers.ListField(
+        child=serializers.CharField(), help_text="The two commission members, by name."
+    )
+
+
+class PublishedProceedingsSerializer(serializers.Serializer):
+    """The commission's record behind an official result, as of its certification."""
+
+    decisions = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The commission's decisions in the election (corrections, annulments, "
+        "drawings of lots, objections decided, reopenings).",
+    )
+    objections = serializers.ListField(
+        child=serializers.DictField(), help_text="The objections filed and how each was decided."
+    )
+
+
 class PublishedResultsSerializer(serializers.Serializer):
-    """One published snapshot: the document of docs/results-format.md."""
+    """One published snapshot: the document of docs/results-format.md.
+
+    An official snapshot (``status`` official) also carries ``certified_at``,
+    ``certified_by``, ``certification`` and ``proceedings``."""
 
     election = PublishedElectionDetailSerializer()
-    status = serializers.ChoiceField(choices=["provisional", "official"])
+    status = serializers.ChoiceField(choices=["provisional", "official"], help_text=STATUS_HELP)
     version = serializers.IntegerField(min_value=1, help_text="Snapshot number, from 1.")
     published_at = serializers.DateTimeField()
     stations = PublishedCountedOfTotalSerializer()
@@ -104,6 +160,50 @@ class PublishedResultsSerializer(serializers.Serializer):
     lists = PublishedListResultSerializer(many=True)
     municipalities = PublishedMunicipalityResultSerializer(many=True)
     pending_repeat_votes = PublishedPendingRepeatVoteSerializer(many=True, required=False)
+    certified_at = serializers.DateTimeField(
+        required=False, help_text="Official snapshots only: when the results were certified."
+    )
+    certified_by = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Official snapshots only: the two commission members who certified.",
+    )
+    certification = PublishedCertificationSerializer(
+        required=False, help_text="Official snapshots only."
+    )
+    proceedings = PublishedProceedingsSerializer(
+        required=False, help_text="Official snapshots only."
+    )
+
+
+class PublishedMandateListSerializer(serializers.Serializer):
+    ballot_number = serializers.IntegerField(min_value=1)
+    name = serializers.CharField(help_text="The list's name.")
+    seats = serializers.IntegerField(min_value=0)
+    mandates = PublishedMandateSerializer(many=True, help_text="In list order.")
+
+
+class PublishedMandatesSerializer(serializers.Serializer):
+    """The councillors of the latest snapshot, by list (its ``lists[].mandates``)."""
+
+    election = serializers.SlugField()
+    version = serializers.IntegerField(min_value=1, help_text="The snapshot they come from.")
+    status = serializers.ChoiceField(
+        choices=["provisional", "official"],
+        help_text="official: the elected councillors; provisional: who would take the seats "
+        "as the count stands, not yet elected.",
+    )
+    published_at = serializers.DateTimeField()
+    certified_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the results were certified; null while provisional."
+    )
+    certified_by = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The two commission members who certified; empty while provisional.",
+    )
+    lists = PublishedMandateListSerializer(
+        many=True, help_text="Each list that won seats, in ballot order."
+    )
 
 
 class PublishedSnapshotSerializer(serializers.Serializer):

@@ -9,6 +9,11 @@ value, booleans as ``true``/``false``, votes in ``list_<ballot number>``.
 add up to the totals. An annulled round is never counted, so its figures are
 in a file of their own, ``earlier_rounds.csv`` (one row per annulled round),
 and in ``stations.json`` under each station's ``earlier_rounds``.
+
+``mandates.csv`` has one row per councillor: each list's ``mandates`` from the
+document, lists in ballot order, candidates in list order. In an official
+snapshot they are the elected councillors; in a provisional one, who would
+take the seats as the count stands (the page and the dictionary say so).
 """
 
 import csv
@@ -21,6 +26,7 @@ from tabulation.domain.record import RECORD_FIELDS
 OPEN_DATA_FILES = (
     "results.json",
     "totals.csv",
+    "mandates.csv",
     "municipalities.csv",
     "municipalities.json",
     "stations.csv",
@@ -30,6 +36,7 @@ OPEN_DATA_FILES = (
 STATION_FILES = frozenset({"stations.csv", "stations.json", "earlier_rounds.csv"})
 
 TOTALS_COLUMNS = ("ballot_number", "name", "votes", "percent", "seats", "passed_threshold")
+MANDATE_COLUMNS = ("ballot_number", "list", "position", "name")
 MUNICIPALITY_COLUMNS = (
     "registered",
     "registered_counted",
@@ -85,6 +92,17 @@ def _list_columns(document: dict[str, Any]) -> list[str]:
 def totals_csv(document: dict[str, Any]) -> bytes:
     rows = [[item[column] for column in TOTALS_COLUMNS] for item in document["lists"]]
     return _csv(list(TOTALS_COLUMNS), rows)
+
+
+def mandates_csv(document: dict[str, Any]) -> bytes:
+    """One row per councillor: the list (ballot number, name), then the
+    candidate's place on the list and name (RULES.md section 3, rule 8)."""
+    rows = [
+        [item["ballot_number"], item["name"], mandate["position"], mandate["name"]]
+        for item in sorted(document["lists"], key=lambda item: item["ballot_number"])
+        for mandate in item.get("mandates") or ()
+    ]
+    return _csv(list(MANDATE_COLUMNS), rows)
 
 
 def municipalities_csv(document: dict[str, Any]) -> bytes:
@@ -152,6 +170,8 @@ def open_data_file(
         return json_bytes(document)
     if name == "totals.csv":
         return totals_csv(document)
+    if name == "mandates.csv":
+        return mandates_csv(document)
     if name == "municipalities.json":
         return json_bytes(document["municipalities"])
     if name == "municipalities.csv":

@@ -31,7 +31,7 @@ from tabulation.selectors.published import (
 # new snapshot reaches readers within seconds, long enough to absorb a crowd.
 MAX_AGE_SECONDS = 5
 # Bump when the page markup changes, so a revalidating browser gets the new page.
-PAGE_REVISION = "2"
+PAGE_REVISION = "3"
 # The results page names at most this many pending repeat votes (the soonest
 # first) and gives the count of the rest: the list must stay short.
 REPEAT_VOTES_LISTED = 10
@@ -65,6 +65,7 @@ DECISION_KINDS = {
     "drawing_of_lots": _("Drawing of lots"),
     "objection_decided": _("Objection decided"),
     "reconcile": _("Entries that differed reconciled"),
+    "reopen": _("Certified result reopened"),
 }
 FINDING_STATUSES = {"open": _("open"), "resolved": _("resolved"), "dismissed": _("dismissed")}
 
@@ -147,9 +148,36 @@ def _repeat_votes(document: dict[str, Any]) -> list[dict[str, Any]]:
     )
 
 
+def _certification(document: dict[str, Any]) -> dict[str, Any] | None:
+    """Who certified an official document, when, and which versions it ties
+    together (RULES.md section 5); None for a provisional one. Reads the
+    ``certification`` block, falling back to the top-level keys."""
+    if document.get("status") != "official":
+        return None
+    block = document.get("certification") or {}
+    certified_at = block.get("certified_at") or document.get("certified_at")
+    return {
+        "certified_at": _iso_datetime(certified_at),
+        "certified_at_iso": certified_at or "",
+        "certified_by": list(block.get("certified_by") or document.get("certified_by") or ()),
+        "official_version": block.get("official_version"),
+        "certifies_version": block.get("certifies_version"),
+    }
+
+
+def _councillors(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The lists that won seats, in ballot order, each with its elected
+    candidates in list order (``mandates``, RULES.md section 3, rule 8)."""
+    return sorted(
+        (item for item in document["lists"] if item.get("mandates")),
+        key=lambda item: item["ballot_number"],
+    )
+
+
 def _results_context(document: dict[str, Any], *, latest: bool) -> dict[str, Any]:
     election = document["election"]
     repeat_votes = _repeat_votes(document)
+    certification = _certification(document)
     return {
         "document": document,
         "election": election,
@@ -161,7 +189,27 @@ def _results_context(document: dict[str, Any], *, latest: bool) -> dict[str, Any
         "seats_listed": [item for item in document["lists"] if item.get("seats")],
         "repeat_votes": repeat_votes[:REPEAT_VOTES_LISTED],
         "repeat_votes_unlisted": max(0, len(repeat_votes) - REPEAT_VOTES_LISTED),
+        "official": certification is not None,
+        "certification": certification,
+        # Elected only once certified: a provisional document's mandates are
+        # a projection (they are in its open data, marked provisional).
+        "councillors": _councillors(document) if certification is not None else [],
     }
+
+
+def _earlier_official(
+    document: dict[str, Any], versions: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The newest official version before a provisional ``document``: the
+    certified result that a decision reopened (RULES.md section 5)."""
+    if document.get("status") == "official":
+        return None
+    earlier = [
+        item
+        for item in versions
+        if item.get("status") == "official" and int(item["version"]) < int(document["version"])
+    ]
+    return earlier[-1] if earlier else None
 
 
 def results_page(request: HttpRequest, slug: str, version: int | None = None) -> HttpResponse:
@@ -171,6 +219,7 @@ def results_page(request: HttpRequest, slug: str, version: int | None = None) ->
     def build() -> HttpResponse:
         context = _results_context(document, latest=latest)
         context["versions"] = published_versions_list(slug)
+        context["earlier_official"] = _earlier_official(document, context["versions"])
         return render(request, "results/election.html", context)
 
     return _cacheable(request, document, build, "page", *_page_parts())
