@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench messages clean
+.PHONY: install pdf-libraries demo test lint format bench messages clean
 
 install: $(STAMP)
 
@@ -14,7 +14,25 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@$(MAKE) --no-print-directory pdf-libraries
 	touch $(STAMP)
+
+# The PDF documents (WeasyPrint) load Pango and a font with Cyrillic from the
+# system. On Debian as root they are installed with apt-get; otherwise the
+# command to run is printed. Until then only the PDFs answer 503.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+
+pdf-libraries:
+	@if $(BIN)/python -c "import weasyprint" 2>/dev/null \
+		&& [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: installing $(PDF_PACKAGES) for the PDF documents"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; } \
+			|| { echo "make: apt-get could not install $(PDF_PACKAGES), which the PDF documents need" >&2; exit 1; }; \
+	else \
+		echo "make: PDF documents need the Pango library and fonts:" \
+			"sudo apt-get install $(PDF_PACKAGES)" >&2; \
+	fi
 
 # The embedded default: SQLite and a filesystem broker under var/, no server.
 # A training night may end in certification: objections may be filed for 15

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tabulation.views import results
+from tabulation.views import documents, results
 
 app_name = "results"
 
@@ -34,5 +34,18 @@ urlpatterns = [
         "<slug:slug>/v<int:version>/stations/<slug:code>/",
         results.station_page,
         name="station-version",
+    ),
+    # The commission's documents: the total report and the mandates decision.
+    path("<slug:slug>/report/", documents.report_page, name="report"),
+    path("<slug:slug>/report.pdf", documents.report_pdf, name="report-pdf"),
+    path("<slug:slug>/mandates/", documents.mandates_page, name="mandates"),
+    path("<slug:slug>/mandates.pdf", documents.mandates_pdf, name="mandates-pdf"),
+    path("<slug:slug>/v<int:version>/report/", documents.report_page, name="report-version"),
+    path("<slug:slug>/v<int:version>/report.pdf", documents.report_pdf, name="report-pdf-version"),
+    path("<slug:slug>/v<int:version>/mandates/", documents.mandates_page, name="mandates-version"),
+    path(
+        "<slug:slug>/v<int:version>/mandates.pdf",
+        documents.mandates_pdf,
+        name="mandates-pdf-version",
     ),
 ]
