@@ -2,16 +2,23 @@
 
 Every service calls `audit_append` inside its own transaction, so the event
 is stored if and only if the change it describes is stored.
+
+Each event's hash is an HMAC-SHA256 under `settings.AUDIT_HMAC_KEY`, a key
+that lives outside the database: someone who can write the tables but does
+not hold the key cannot rewrite an event and recompute the chain after it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
@@ -78,18 +85,35 @@ def canonical_json(data: dict[str, Any]) -> bytes:
     )
 
 
-def event_hash(fields: dict[str, Any], prev_hash: str) -> str:
-    """SHA-256 hex over the canonical JSON of the event's fields and the
-    previous hash. `fields` holds HASHED_FIELDS with `occurred_at` as a datetime."""
+def audit_key() -> bytes:
+    """The HMAC key of the chain: the UTF-8 bytes of `settings.AUDIT_HMAC_KEY`.
+
+    Read at every call, never cached: the key comes from the environment
+    (commission/settings.py), not from the database.
+    """
+    key = getattr(settings, "AUDIT_HMAC_KEY", "")
+    if not key:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set to write or verify the audit trail.")
+    return str(key).encode("utf-8")
+
+
+def event_hash(fields: dict[str, Any], prev_hash: str, *, key: bytes | None = None) -> str:
+    """HMAC-SHA256 hex, under the audit key, of the canonical JSON of the
+    event's fields and the previous hash. `fields` holds HASHED_FIELDS with
+    `occurred_at` as a datetime; `key` defaults to `audit_key()`."""
     data = {name: fields[name] for name in HASHED_FIELDS}
     data["occurred_at"] = format_timestamp(fields["occurred_at"])
     data["prev_hash"] = prev_hash
-    return hashlib.sha256(canonical_json(data)).hexdigest()
+    return hmac.new(
+        key if key is not None else audit_key(), canonical_json(data), hashlib.sha256
+    ).hexdigest()
 
 
-def stored_event_hash(event: AuditEvent) -> str:
+def stored_event_hash(event: AuditEvent, *, key: bytes | None = None) -> str:
     """Recompute the hash of a stored event from its columns."""
-    return event_hash({name: getattr(event, name) for name in HASHED_FIELDS}, event.prev_hash)
+    return event_hash(
+        {name: getattr(event, name) for name in HASHED_FIELDS}, event.prev_hash, key=key
+    )
 
 
 def station_code_of(obj: models.Model | None) -> str:

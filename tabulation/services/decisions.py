@@ -778,7 +778,7 @@ def objection_decide(
     text = _reason(reason)
     with transaction.atomic():
         row = (
-            Objection.objects.select_for_update()
+            Objection.objects.select_for_update(of=("self",))
             .select_related("election", "station")
             .get(pk=objection.pk)
         )

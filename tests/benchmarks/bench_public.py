@@ -195,6 +195,7 @@ def main() -> None:
         **os.environ,
         "DEBUG": "false",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-only-not-secret"),
+        "AUDIT_HMAC_KEY": os.environ.get("AUDIT_HMAC_KEY", "benchmark-only-not-secret"),
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
     }

@@ -1,18 +1,35 @@
 import hashlib
+import hmac
 import json
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection, connections, transaction
 
-from tabulation.models import GENESIS_HASH, AuditEvent, AuditHead, ImmutableRowError
+from tabulation.models import (
+    GENESIS_HASH,
+    AuditEvent,
+    AuditHead,
+    ImmutableRowError,
+    ResultSnapshot,
+)
 from tabulation.selectors.audit import audit_chain_verify, audit_head
 from tabulation.services.audit import audit_append, stored_event_hash
 from tabulation.services.election_setup import election_import
 from tabulation.services.roles import clerk_assign
-from tests.factories import PollingStationFactory, StationRoundFactory, UserFactory
+from tests.factories import (
+    PollingStationFactory,
+    ResultSnapshotFactory,
+    StationRoundFactory,
+    UserFactory,
+)
 from tests.services.import_helpers import GOOD_SET
 
 
@@ -31,7 +48,7 @@ def test_events_are_numbered_one_two_three_and_chained() -> None:
 
 
 @pytest.mark.django_db
-def test_hash_is_sha256_of_the_documented_canonical_json() -> None:
+def test_hash_is_hmac_sha256_of_the_documented_canonical_json() -> None:
     user = UserFactory(username="member1")
     event = audit_append(
         actor=user,
@@ -66,7 +83,10 @@ def test_hash_is_sha256_of_the_documented_canonical_json() -> None:
         separators=(",", ":"),
         ensure_ascii=False,
     ).encode("utf-8")
-    assert event.hash == hashlib.sha256(expected).hexdigest()
+    key = settings.AUDIT_HMAC_KEY.encode("utf-8")
+    assert event.hash == hmac.new(key, expected, hashlib.sha256).hexdigest()
+    # Not the plain SHA-256 anyone could recompute without the key.
+    assert event.hash != hashlib.sha256(expected).hexdigest()
     assert stored_event_hash(event) == event.hash
     assert event.occurred_at.tzinfo is not None
     assert event.occurred_at <= datetime.now(UTC)
@@ -206,3 +226,123 @@ def test_twenty_concurrent_writers_leave_one_unbroken_chain() -> None:
     verification = audit_chain_verify()
     assert verification.ok, verification.problem
     assert verification.count == writers
+
+
+@pytest.mark.django_db
+def test_the_key_comes_from_the_settings(settings) -> None:
+    settings.AUDIT_HMAC_KEY = "first-key"
+    first = audit_append(actor=None, action="test.keyed")
+    settings.AUDIT_HMAC_KEY = "second-key"
+
+    assert stored_event_hash(first) != first.hash
+    assert stored_event_hash(first, key=b"first-key") == first.hash
+    assert not audit_chain_verify().ok
+
+
+@pytest.mark.django_db
+def test_without_a_key_nothing_is_written(settings) -> None:
+    settings.AUDIT_HMAC_KEY = ""
+
+    with pytest.raises(ImproperlyConfigured, match="AUDIT_HMAC_KEY"):
+        audit_append(actor=None, action="test.unkeyed")
+    assert AuditEvent.objects.count() == 0
+
+
+def settings_load(**env: str) -> subprocess.CompletedProcess[str]:
+    environment = {name: value for name, value in os.environ.items() if name != "AUDIT_HMAC_KEY"}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); "
+            "from django.conf import settings; print(settings.AUDIT_HMAC_KEY)",
+        ],
+        cwd=settings.BASE_DIR,
+        env={**environment, "DJANGO_SETTINGS_MODULE": "commission.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_key_is_required_when_debug_is_off() -> None:
+    missing = settings_load(DEBUG="false", SECRET_KEY="x" * 50)
+    given = settings_load(DEBUG="false", SECRET_KEY="x" * 50, AUDIT_HMAC_KEY="k" * 64)
+    development = settings_load(DEBUG="true")
+
+    assert missing.returncode != 0
+    assert "AUDIT_HMAC_KEY must be set when DEBUG is off." in missing.stderr
+    assert given.returncode == 0, given.stderr
+    assert given.stdout.strip() == "k" * 64
+    assert development.stdout.strip() == "embedded-default-audit-key-not-secret"
+
+
+# --- SQLite: the same append-only rule in the database (migration 0007) ----------
+
+
+@pytest.fixture
+def require_sqlite(db: None) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip(f"a SQLite trigger; the database is {connection.vendor}")
+
+
+def raw(sql: str) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "refused"),
+    [
+        ("UPDATE tabulation_auditevent SET reason = 'tampered' WHERE sequence = 2", "UPDATE"),
+        ("UPDATE tabulation_auditevent SET reason = 'tampered'", "UPDATE"),
+        ("DELETE FROM tabulation_auditevent WHERE sequence = 3", "DELETE"),
+        ("DELETE FROM tabulation_auditevent WHERE sequence = 2", "DELETE"),
+    ],
+)
+def test_sqlite_trigger_refuses_raw_update_and_delete(require_sqlite, sql, refused) -> None:
+    events = [audit_append(actor=None, action=f"test.protected{index}") for index in (1, 2, 3)]
+
+    with pytest.raises(
+        DatabaseError, match=f"tabulation_auditevent is append-only: {refused} refused"
+    ):
+        raw(sql)
+    assert [(event.sequence, event.reason, event.hash) for event in events] == list(
+        AuditEvent.objects.values_list("sequence", "reason", "hash")
+    )
+    assert audit_chain_verify().ok
+
+
+@pytest.mark.parametrize(
+    ("sql", "refused"),
+    [
+        ("UPDATE tabulation_resultsnapshot SET kind = 'official'", "UPDATE"),
+        ("DELETE FROM tabulation_resultsnapshot WHERE version = 2", "DELETE"),
+    ],
+)
+def test_sqlite_trigger_refuses_raw_changes_of_snapshots(require_sqlite, sql, refused) -> None:
+    first = ResultSnapshotFactory(version=1)
+    ResultSnapshotFactory(election=first.election, version=2)
+
+    with pytest.raises(
+        DatabaseError, match=f"tabulation_resultsnapshot is append-only: {refused} refused"
+    ):
+        raw(sql)
+    assert list(ResultSnapshot.objects.values_list("version", "kind")) == [
+        (1, "provisional"),
+        (2, "provisional"),
+    ]
+
+
+def test_sqlite_trigger_lets_a_flush_empty_the_tables(require_sqlite) -> None:
+    # Django's flush (and the test suite between transactional tests) empties
+    # a table with DELETE FROM, oldest row first: the one DELETE let through.
+    for index in (1, 2, 3):
+        audit_append(actor=None, action=f"test.flushed{index}")
+    ResultSnapshotFactory(version=1)
+
+    raw("DELETE FROM tabulation_auditevent")
+    raw("DELETE FROM tabulation_resultsnapshot")
+
+    assert AuditEvent.objects.count() == 0
+    assert ResultSnapshot.objects.count() == 0
