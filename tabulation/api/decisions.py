@@ -26,13 +26,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ParseError, PermissionDenied, UnsupportedMediaType
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from tabulation.api.parsers import JSONBodyParser
 from tabulation.api.serializers_decisions import (
     STATION_DECISION_REQUESTS,
     DecisionSerializer,
@@ -125,7 +125,8 @@ class DecisionView(APIView):
     and every 400 in the entry API's ``{"errors": [...]}`` shape."""
 
     permission_classes = [IsAuthenticated, MayDecide]
-    parser_classes = [JSONParser]
+    # JSON of at most 64 KB, 32 levels deep (api/parsers.py).
+    parser_classes = [JSONBodyParser]
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, ParseError | UnsupportedMediaType):

@@ -1,6 +1,8 @@
 """Entry API for scanning and field apps: the same service and checks as the
 form (docs/entry.md). Token authentication; a station that is not the
-clerk's answers 404 (E3)."""
+clerk's answers 404 (E3). Bodies are JSON of at most 64 KB, 32 levels deep
+(api/parsers.py); every refusal but 401, 403 and 404 answers
+``{"errors": [{"code", "field", "message"}]}``."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tabulation.api.parsers import JSONBodyParser
 from tabulation.api.serializers_entry import (
+    DetailAnswerSerializer,
     EntryRequestSerializer,
     EntryResponseSerializer,
     ErrorsSerializer,
@@ -46,9 +50,21 @@ REFUSAL_STATUS = {
     "conflict": status.HTTP_409_CONFLICT,
     "same_clerk": status.HTTP_409_CONFLICT,
     "closed": status.HTTP_409_CONFLICT,
-    "idempotency_key": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    # A key used for another entry, or again with other figures: a conflict
+    # with what is stored, like a stale round (docs/entry.md, idempotency).
+    "idempotency_key": status.HTTP_409_CONFLICT,
     "refused": status.HTTP_400_BAD_REQUEST,
 }
+
+
+# The answers every endpoint shares (DRF's own shape, {"detail"}).
+NOT_AUTHENTICATED = OpenApiResponse(
+    DetailAnswerSerializer, description="No credentials, or wrong ones."
+)
+NO_CSRF = OpenApiResponse(
+    DetailAnswerSerializer,
+    description="A logged-in session without its CSRF token (token authentication needs none).",
+)
 
 
 def _client_address(request: Request) -> str | None:
@@ -82,7 +98,14 @@ class StationListView(APIView):
 
     @extend_schema(
         summary="The clerk's stations in an election, with the state of each",
-        responses={200: StationStateSerializer(many=True)},
+        responses={
+            200: StationStateSerializer(many=True),
+            401: NOT_AUTHENTICATED,
+            404: OpenApiResponse(
+                DetailAnswerSerializer,
+                description="No such election, or none of its stations is this clerk's.",
+            ),
+        },
     )
     def get(self, request: Request, slug: str) -> Response:
         election = Election.objects.filter(slug=slug).first()
@@ -94,6 +117,7 @@ class StationListView(APIView):
 
 class EntryCreateView(APIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONBodyParser]
 
     @extend_schema(
         summary="Enter a station's record (first, second or corrected entry)",
@@ -104,15 +128,39 @@ class EntryCreateView(APIView):
                 str,
                 OpenApiParameter.HEADER,
                 description="8-64 characters [A-Za-z0-9_.:-]; a retry with the same key "
-                "returns the stored entry with 200.",
+                "and the same record returns the stored entry with 200; the same key "
+                "with other figures is refused with 409 `idempotency_key`.",
             )
         ],
         responses={
             201: EntryResponseSerializer,
             200: OpenApiResponse(EntryResponseSerializer, description="A retry: the stored entry"),
-            400: OpenApiResponse(ErrorsSerializer, description="E1/E2: nothing stored"),
-            404: OpenApiResponse(description="No such station, or not this clerk's (E3)"),
-            409: OpenApiResponse(ErrorsSerializer, description="Stale, closed, or same clerk"),
+            400: OpenApiResponse(
+                ErrorsSerializer,
+                description="The record's input errors (E1, E2), one per field; a body that "
+                "is not a JSON object (E1); JSON that does not parse (`parse_error`) or is "
+                "nested more than 32 levels deep (`too_deep`). Nothing stored.",
+            ),
+            401: NOT_AUTHENTICATED,
+            403: NO_CSRF,
+            404: OpenApiResponse(
+                DetailAnswerSerializer,
+                description="No such election or station, or not this clerk's (E3).",
+            ),
+            409: OpenApiResponse(
+                ErrorsSerializer,
+                description="A stale `round_version` (`conflict`), a record no longer open "
+                "for entry (`closed`), the clerk's second entry (`same_clerk`), or an "
+                "`Idempotency-Key` already used for another entry or with other figures "
+                "(`idempotency_key`). Nothing stored.",
+            ),
+            413: OpenApiResponse(
+                ErrorsSerializer, description="The body is over 64 KB (`too_large`)."
+            ),
+            415: OpenApiResponse(
+                ErrorsSerializer,
+                description="The body is not sent as JSON (`unsupported_media_type`).",
+            ),
         },
     )
     def post(self, request: Request, slug: str, code: str) -> Response:
@@ -182,7 +230,20 @@ class EntryWithdrawView(APIView):
     @extend_schema(
         summary="Withdraw the clerk's own entry (before the record is accepted)",
         request=None,
-        responses={200: StationStateSerializer, 409: ErrorsSerializer},
+        responses={
+            200: StationStateSerializer,
+            401: NOT_AUTHENTICATED,
+            403: NO_CSRF,
+            404: OpenApiResponse(
+                DetailAnswerSerializer,
+                description="No such station or entry, or not the clerk's own entry of "
+                "their station.",
+            ),
+            409: OpenApiResponse(
+                ErrorsSerializer,
+                description="The record is no longer open for entry (`closed`).",
+            ),
+        },
     )
     def post(self, request: Request, slug: str, code: str, entry_id: int) -> Response:
         clerk_station = _station(request, slug, code)

@@ -16,17 +16,42 @@ from tabulation.selectors.stations import ClerkStation, entry_votes, finding_tex
 
 class EntryVoteSerializer(serializers.Serializer):
     ballot_number = serializers.IntegerField(min_value=1)
-    votes = serializers.IntegerField(min_value=0, allow_null=True)
+    # Never blank: a list's votes are always on the paper (RULES.md E1).
+    votes = serializers.IntegerField(min_value=0)
 
 
 class EntryRequestSerializer(serializers.Serializer):
-    registered = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    """RULES.md E1: the four totals that may be blank on the paper (C1, C2,
+    C4, C5) may be null or left out; every other field, and every list's
+    votes, is required (E1 when missing)."""
+
+    registered = serializers.IntegerField(
+        min_value=0,
+        allow_null=True,
+        required=False,
+        help_text="Blank on the paper: null or left out (C1).",
+    )
     ballots_received = serializers.IntegerField(min_value=0)
     ballots_unused = serializers.IntegerField(min_value=0)
-    turned_out = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    ballots_in_box = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    turned_out = serializers.IntegerField(
+        min_value=0,
+        allow_null=True,
+        required=False,
+        help_text="Blank on the paper: null or left out (C2).",
+    )
+    ballots_in_box = serializers.IntegerField(
+        min_value=0,
+        allow_null=True,
+        required=False,
+        help_text="Blank on the paper: null or left out (C4).",
+    )
     ballots_invalid = serializers.IntegerField(min_value=0)
-    ballots_valid = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    ballots_valid = serializers.IntegerField(
+        min_value=0,
+        allow_null=True,
+        required=False,
+        help_text="Blank on the paper: null or left out (C5).",
+    )
     control_sheet_ok = serializers.BooleanField()
     board_signatures = serializers.IntegerField(min_value=0)
     votes = EntryVoteSerializer(many=True, help_text="Every list on the ballot, once.")
@@ -56,6 +81,12 @@ class ErrorSerializer(serializers.Serializer):
 
 class ErrorsSerializer(serializers.Serializer):
     errors = ErrorSerializer(many=True)
+
+
+class DetailAnswerSerializer(serializers.Serializer):
+    """DRF's own answer, one ``detail``: 401, 403 and 404."""
+
+    detail = serializers.CharField()
 
 
 class RoundStateSerializer(serializers.Serializer):

@@ -37,6 +37,7 @@ from tabulation.domain.mandates import Candidate as DomainCandidate
 from tabulation.domain.mandates import assign_mandates
 from tabulation.domain.record import Finding as DomainFinding
 from tabulation.domain.record import Record
+from tabulation.domain.rounds import WITH_RECORD
 from tabulation.domain.seats import ElectoralList as SeatList
 from tabulation.domain.seats import allocate_seats
 from tabulation.domain.settled import seats_settled
@@ -134,7 +135,9 @@ class TabulationInputs:
     municipality_totals: dict[int, MunicipalityTotals]
     municipality_votes: dict[tuple[int, int], int]  # (municipality id, list id) -> votes
     lots_drawn: tuple[int, ...]  # ballot numbers, in the drawn order of priority
-    findings: list[tuple[int, str, str, dict[str, Any]]]  # round id, code, status, params
+    # round id, code, status, params, and whether a clerk's entry raised it
+    # (published only once the round's record is accepted: _published_findings)
+    findings: list[tuple[int, str, str, dict[str, Any], bool]]
     decisions: dict[int, list[dict[str, Any]]]  # station id -> decisions about it
     latest_version: int
     latest_accepted_at: datetime | None = None
@@ -243,12 +246,12 @@ def tabulation_inputs_get(*, election_id: int, read_at: datetime | None = None) 
         lots_drawn = tuple(int(number) for number in drawing.get("lots_drawn", ()))
 
     findings = [
-        (round_id, code, status, params or {})
-        for round_id, code, status, params in Finding.objects.filter(
+        (round_id, code, status, params or {}, entry_id is not None)
+        for round_id, code, status, params, entry_id in Finding.objects.filter(
             round__station__election_id=election_id
         )
         .order_by("round_id", "code", "pk")
-        .values_list("round_id", "code", "status", "message_params")
+        .values_list("round_id", "code", "status", "message_params", "entry_id")
     ]
     decisions: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for station_id, round_station_id, kind, reason, decided_at in (
@@ -491,7 +494,7 @@ def _context_findings(
                 and station.ordered_at is None
             ):
                 raised.append((station.round_id, record_not_received(station.code)))
-    already = {(round_id, code) for round_id, code, _status, _params in inputs.findings}
+    already = {(round_id, code) for round_id, code, *_rest in inputs.findings}
     return sorted(
         (item for item in raised if (item[0], item[1].code) not in already),
         key=lambda item: (item[0], item[1].code),
@@ -502,10 +505,14 @@ def inputs_hash(inputs: TabulationInputs, raised: list[tuple[int, DomainFinding]
     """SHA-256 over what a tabulation reads: the election's setup, each
     station's place in the count, the accepted records that went in with
     their votes, the drawing of lots, the decisions and the flags (the
-    findings, including the ones this run raises), the repeat votes and the
-    annulled rounds with their records. Same inputs, same hash: then no new
-    snapshot is stored."""
+    findings the station rows publish, including the ones this run raises),
+    the repeat votes and the annulled rounds with their records. Same
+    inputs, same hash: then no new snapshot is stored."""
     election = inputs.election
+    # What is published, not what is withheld: a clerk's entry typed into a
+    # round still being entered changes neither the rows nor the hash, so it
+    # makes no new snapshot either (whose mere version would tell a reader).
+    published = _published_findings(inputs)
     material = {
         "election": [
             election.slug,
@@ -548,7 +555,7 @@ def inputs_hash(inputs: TabulationInputs, raised: list[tuple[int, DomainFinding]
         ],
         "lots_drawn": list(inputs.lots_drawn),
         "findings": sorted(
-            [[round_id, code, status] for round_id, code, status, _params in inputs.findings]
+            [[round_id, code, status] for round_id, code, status, _params in published]
             + [[round_id, finding.code, "open"] for round_id, finding in raised]
         ),
         "decisions": [
@@ -806,15 +813,42 @@ def results_build(inputs: TabulationInputs, *, now: datetime) -> BuiltResults:
     )
 
 
+def _published_findings(inputs: TabulationInputs) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """The stored findings a station row may publish: all of them for a
+    round whose record is accepted (``accepted`` or ``held``) and for an
+    annulled round that had an accepted record; for any other round only
+    those no clerk's entry raised (tabulation's U2, the commission's own
+    grounds). An entry's findings carry what the clerk typed (C1's "actual"
+    is the typed number): the count stays secret until it is accepted
+    (STYLE.md rule 13; the second entry is blind, RULES.md section 4)."""
+    accepted = {
+        station.round_id
+        for station in inputs.stations
+        if station.round_id is not None and station.round_status in WITH_RECORD
+    }
+    accepted.update(
+        item.round_id
+        for items in inputs.earlier_rounds.values()
+        for item in items
+        if item.record is not None
+    )
+    return [
+        (round_id, code, status, params)
+        for round_id, code, status, params, from_entry in inputs.findings
+        if not from_entry or round_id in accepted
+    ]
+
+
 def _station_rows(
     inputs: TabulationInputs, states: list[str], raised: list[tuple[int, DomainFinding]]
 ) -> list[dict[str, Any]]:
     """One row per station, published beside the document (stations.json):
     its latest round, then ``earlier_rounds``, every annulled round with its
-    record as it stood, never counted."""
+    record as it stood, never counted. Findings as ``_published_findings``
+    lets them out: none that a clerk typed before the record is accepted."""
     code_of = {municipality.pk: municipality.code for municipality in inputs.municipalities}
     findings: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for round_id, code, status, params in inputs.findings:
+    for round_id, code, status, params in _published_findings(inputs):
         findings[round_id].append(
             {"code": code, "status": status, "message": CHECKS[code].title, "params": params}
             if code in CHECKS

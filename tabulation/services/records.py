@@ -118,7 +118,8 @@ class RoundClosed(EntryRefused):
 
 
 class KeyReused(EntryRefused):
-    """An idempotency key that already belongs to another submission."""
+    """An idempotency key that already belongs to another submission: another
+    clerk's or station's, or this one's with other figures."""
 
     code = "idempotency_key"
 
@@ -246,12 +247,49 @@ def _valid_key(key: str) -> str:
     return key
 
 
-def _stored_by_key(key: str, actor: User, station: PollingStation) -> RecordEntry | None:
+def _same_value(typed: object, stored: object) -> bool:
+    # Typed as well as equal: True == 1 and 600.0 == 600 in Python, yet a
+    # clerk who sent true or 600.0 did not send the stored 1 or 600.
+    return type(typed) is type(stored) and typed == stored
+
+
+def _same_record(parsed: ParsedRecord, entry: RecordEntry) -> bool:
+    """Whether ``parsed`` is the record ``entry`` holds: every field, and the
+    votes of the same lists (in any order)."""
+    if parsed.errors:
+        return False  # the stored entry had none
+    stored = entry_record(entry)
+    record = parsed.record
+    if not all(
+        _same_value(getattr(record, name), getattr(stored, name))
+        for name in (*COUNT_FIELDS, "control_sheet_ok")
+    ):
+        return False
+    typed_votes = dict(record.votes)
+    stored_votes = dict(stored.votes)
+    return (
+        len(typed_votes) == len(record.votes)
+        and typed_votes.keys() == stored_votes.keys()
+        and all(_same_value(typed_votes[number], stored_votes[number]) for number in stored_votes)
+    )
+
+
+def _stored_by_key(
+    key: str, actor: User, station: PollingStation, parsed: ParsedRecord
+) -> RecordEntry | None:
+    """The entry stored under ``key``, when this is a retry of it: same clerk,
+    same station, same record. A key that belongs to another entry, or that
+    comes back with other figures, is refused: answering with the stored
+    entry would drop the new figures without a word."""
     entry = RecordEntry.objects.select_related("round").filter(idempotency_key=key).first()
     if entry is None:
         return None
     if entry.clerk_id != actor.pk or entry.round.station_id != station.pk:
         raise KeyReused(_("This submission key was already used for another entry."))
+    if not _same_record(parsed, entry):
+        raise KeyReused(
+            _("This submission key was already used for a different record; reload the form.")
+        )
     return entry
 
 
@@ -444,7 +482,9 @@ def record_submit(
     - E3 when `actor` may not enter `station`; E1/E2 (`InputRefused`) when the
       record as typed cannot be stored. Nothing is stored then.
     - A key already stored for this clerk and station returns that entry
-      (`created=False`): double clicks and retries make one entry.
+      (`created=False`) when the record is the one stored: double clicks and
+      retries make one entry. With other figures it is refused (`KeyReused`),
+      as is another clerk's or station's key.
     - `round_version_seen` (from the form) must match the round, else
       `RoundChanged`; the API may leave it out.
     - A clerk who already has a live entry is refused (`SameClerk`) unless
@@ -461,7 +501,8 @@ def record_submit(
             _("Station {station} is not one you may enter."), station=station.code
         )
     key = _valid_key(idempotency_key)
-    stored = _stored_by_key(key, actor, station)
+    parsed = record_parse(values=values, votes=votes)
+    stored = _stored_by_key(key, actor, station, parsed)
     if stored is not None:
         return EntryResult(
             entry=stored,
@@ -470,7 +511,6 @@ def record_submit(
             findings=entry_findings(stored, station),
         )
     ballot_ids = _ballot_ids(station.election_id)
-    parsed = record_parse(values=values, votes=votes)
     errors = record_input_errors(parsed, ballot_ids)
     if errors:
         raise InputRefused(errors)
@@ -483,7 +523,7 @@ def record_submit(
             round = _round_lock(station)
             # Checked again under the lock: a retry that raced the first
             # request finds its entry now.
-            stored = _stored_by_key(key, actor, station)
+            stored = _stored_by_key(key, actor, station, parsed)
             if stored is not None:
                 return EntryResult(
                     entry=stored,
@@ -505,7 +545,7 @@ def record_submit(
     except IntegrityError:
         # The unique key is the last line against a duplicate that slipped
         # past the lock: answer with the stored entry.
-        stored = _stored_by_key(key, actor, station)
+        stored = _stored_by_key(key, actor, station, parsed)
         if stored is None:
             raise
         return EntryResult(

@@ -362,3 +362,56 @@ def test_a_blank_box_is_counted_as_completed_and_the_entries_keep_the_blank() ->
     snapshot = election_tabulate(election_id=setup.election.pk)
     assert snapshot is not None
     assert snapshot.payload["voted"] == 600
+
+
+# --- An idempotency key reused with another record --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changed", "overrides"),
+    [
+        ("a field", {"ballots_invalid": 13, "ballots_valid": 587}),
+        ("a blank", {"turned_out": None}),
+        ("the votes", {"votes": {1: 301, 2: 199, 3: 88}}),
+        ("a list left out", {"votes": {1: 300, 2: 288}}),
+        ("the control sheet", {"control_sheet_ok": False}),
+    ],
+)
+def test_a_key_reused_for_a_different_record_is_refused_and_nothing_is_stored(
+    changed: str, overrides: dict
+) -> None:
+    setup = entry_setup()
+    key = uuid.uuid4().hex
+    first = submit(setup, setup.clerk1, key=key)
+    before = stored_counts()
+
+    with pytest.raises(KeyReused) as refused:
+        submit(setup, setup.clerk1, key=key, **overrides)
+
+    assert refused.value.message == (
+        "This submission key was already used for a different record; reload the form."
+    ), changed
+    assert stored_counts() == before
+    assert list(RecordEntry.objects.all()) == [first.entry]
+    setup.round.refresh_from_db()
+    assert setup.round.status == StationRound.Status.FIRST_ENTRY
+
+
+def test_a_key_reused_for_the_same_record_typed_as_text_returns_the_stored_entry() -> None:
+    """A retry of a form post: strings this time, the same record all the same."""
+    setup = entry_setup()
+    key = uuid.uuid4().hex
+    first = submit(setup, setup.clerk1, key=key)
+    before = stored_counts()
+
+    again = record_submit(
+        actor=setup.clerk1,
+        station=setup.station,
+        values={name: str(value) for name, value in record_values(control_sheet_ok="da").items()},
+        votes=[(str(number), str(votes)) for number, votes in reversed(VOTES.items())],
+        idempotency_key=key,
+    )
+
+    assert not again.created
+    assert again.entry == first.entry
+    assert stored_counts() == before
