@@ -6,9 +6,11 @@ needs nothing but Python. ``DATABASE_URL`` and ``REDIS_URL`` switch to
 PostgreSQL and Redis. Every variable is listed in ``docker/.env.example``.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -42,11 +44,14 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "tabulation",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Django's, but the API answers in the client's Accept-Language.
@@ -56,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "commission.urls"
@@ -171,8 +178,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# django-axes first: it refuses a locked-out login before the password is
+# even checked. LockoutBackend is axes' backend that lets the test client's
+# login() through (it has no request, so no address to lock).
+AUTHENTICATION_BACKENDS = [
+    "tabulation.signals.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# Which client an address is. Without a proxy, REMOTE_ADDR: what a client
+# writes in X-Forwarded-For is its own say-so. Behind a reverse proxy, name
+# the one header that proxy sets (e.g. X-Forwarded-For): the address the proxy
+# appended last is used, never the leftmost ones a client may have sent.
+_proxy_header = env.str("TRUSTED_PROXY_HEADER", default="").strip().upper().replace("-", "_")
+TRUSTED_PROXY_HEADER = (
+    _proxy_header
+    if not _proxy_header or _proxy_header.startswith("HTTP_")
+    else f"HTTP_{_proxy_header}"
+)
+
+# Login lockout (django-axes): five failed logins lock that account from that
+# address for 15 minutes. By the pair, not the address alone, so that a
+# commission behind one address is not locked out by one forgetful clerk, and
+# not the account alone, so that no one can lock a member out from elsewhere.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client's address as the throttle counts it (TRUSTED_PROXY_HEADER; an
+# IPv6 client by its /64).
+AXES_CLIENT_IP_CALLABLE = "tabulation.api.results.client_network"
 
 # --- Languages: Serbian Latin (default), Serbian Cyrillic, English ------------
 # Django's code for Serbian Cyrillic is plain "sr"; its Latin is "sr-latn".
@@ -213,6 +253,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # JSON only, at most 64 KB and 32 levels deep; a refused body answers in
+    # the API's error shape, Django's RequestDataTooBig too (api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["tabulation.api.parsers.JSONBodyParser"],
+    "EXCEPTION_HANDLER": "tabulation.api.parsers.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Election results API",
@@ -227,14 +271,56 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security when served for real -----------------------------------------------
+# Content-Security-Policy (django-csp): scripts, styles and images from this
+# site only, no inline script or style, no plugins, never framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+    # The API's docs page (ReDoc, drf-spectacular) styles itself with inline
+    # styles and does not render at all under this policy. It shows only our
+    # own schema; until that one view gets a policy of its own, it goes without.
+    "EXCLUDE_URL_PREFIXES": ["/api/v1/docs/"],
+}
+SESSION_COOKIE_HTTPONLY = True
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # The compose health check asks over plain HTTP from inside the container.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    # Preloading is a promise to browsers that is slow to take back, made for
+    # the whole domain: only when the operator asks for it. Django warns
+    # (W021) whenever it is off; off is the decision here, not an oversight.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# The HMAC key of the audit chain (docs/audit.md). It lives outside the
+# database, so whoever can write the tables still cannot rewrite the trail.
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
+if not AUDIT_HMAC_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DEBUG is off.")
+    AUDIT_HMAC_KEY = "embedded-default-audit-key-not-secret"  # only ever with DEBUG on
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs every login at INFO; failures and lockouts (WARNING)
+    # stay, and the audit trail has them all.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

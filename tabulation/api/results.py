@@ -10,9 +10,21 @@ published document on every request would spend the CPU a crowd needs.
 """
 
 import hashlib
+import ipaddress
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.memcached import BaseMemcachedCache
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -22,7 +34,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from tabulation.api.serializers_results import (
@@ -66,14 +78,136 @@ def read_responses(ok: Any, *, can_miss: bool = True) -> dict[int, Any]:
     return responses
 
 
-class PublicReadThrottle(AnonRateThrottle):
-    """Per client (IP address), counted in the Django cache (Redis in production).
+def _parsed_address(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return None
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address, as far as this server can trust it.
+
+    REMOTE_ADDR is the other end of the connection: a client cannot choose
+    it. X-Forwarded-For and its like are written by whoever sends the
+    request, so they count only when settings.TRUSTED_PROXY_HEADER names the
+    header our own reverse proxy sets, and then only its last address: the
+    one the proxy appended, the peer it saw. Whatever stands to its left came
+    from the client. Without the header the request did not pass the proxy,
+    and its peer is the client. Used by the throttle, the login lockout
+    (AXES_CLIENT_IP_CALLABLE) and the audit trail.
+    """
+    header = getattr(settings, "TRUSTED_PROXY_HEADER", "")
+    forwarded = request.META.get(header, "") if header else ""
+    if forwarded:
+        appended = _parsed_address(forwarded.split(",")[-1])
+        if appended is not None:
+            return appended
+    return _parsed_address(request.META.get("REMOTE_ADDR", ""))
+
+
+def client_network(request: HttpRequest) -> str | None:
+    """What one client controls: its IPv4 address, or the /64 of its IPv6
+    address (a home or a server is given a whole /64, so counting single IPv6
+    addresses would give one client 2**64 fresh starts). Given as the
+    network's first address, so that it still reads as an IP address."""
+    address = client_address(request)
+    if address is None:
+        return None
+    parsed = ipaddress.ip_address(address)
+    if parsed.version == 6 and parsed.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return address
+
+
+_COUNTER_LOCK = threading.Lock()
+
+
+@contextmanager
+def _counter_lock(cache: BaseCache) -> Iterator[None]:
+    """Held while a counter is read and written back: by the threads of this
+    process, and by every process that shares a file cache's folder."""
+    with _COUNTER_LOCK:
+        if not isinstance(cache, FileBasedCache):
+            yield
+            return
+        import fcntl  # POSIX; the file cache is the embedded default's
+
+        os.makedirs(cache._dir, exist_ok=True)
+        with open(os.path.join(cache._dir, "counters.lock"), "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def counter_increment(cache: BaseCache, key: str, *, timeout: int) -> int:
+    """Add one to the counter at `key` and return the new count. Atomic: of
+    callers that arrive together, each gets a count of its own.
+
+    Redis, memcached and the local-memory cache increment atomically, and
+    `add` creates a counter only if it is missing, so two first callers do
+    not both start it at 1. Other backends (the embedded default's file
+    cache) implement incr as a read and a write, so there the counter is
+    read and written under a lock.
+    """
+    if isinstance(cache, RedisCache | BaseMemcachedCache | LocMemCache):
+        try:
+            return cache.incr(key)
+        except ValueError:  # no counter yet
+            if cache.add(key, 1, timeout):
+                return 1
+            return cache.incr(key)
+    with _counter_lock(cache):
+        count = int(cache.get(key, 0)) + 1
+        cache.set(key, count, timeout)
+        return count
+
+
+class PublicReadThrottle(SimpleRateThrottle):
+    """Per client, counted in the Django cache (Redis in production).
+
+    A client is its user where there is one, else its trusted address
+    (`client_network`): a fresh X-Forwarded-For does not make a new client.
 
     Generous: a results page polls every few seconds and a newsroom may sit
-    behind one address; the limit is there to stop a runaway scraper."""
+    behind one address; the limit is there to stop a runaway scraper.
+
+    Counted as a sliding window over two fixed windows' counters, each
+    increased atomically. DRF's own throttles read the list of recent
+    requests, append and write it back: requests that arrive together all
+    read the same list, and all pass. The previous window's count, weighted
+    by the part of it still inside the last `duration` seconds, keeps a
+    client from spending the rate twice around a window's edge.
+    """
 
     scope = "public_read"
     rate = "600/min"
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            ident = f"user-{user.pk}"
+        else:
+            ident = f"address-{client_network(request) or 'unknown'}"
+        return f"throttle-{self.scope}-{ident}"
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if self.rate is None:
+            return True
+        # The backend itself, not django.core.cache.cache (a proxy to it):
+        # counter_increment looks at which backend it is.
+        cache = caches[DEFAULT_CACHE_ALIAS]
+        key = self.get_cache_key(request, view)
+        window, elapsed = divmod(self.timer(), self.duration)
+        count = counter_increment(cache, f"{key}-{int(window)}", timeout=2 * self.duration)
+        previous = int(cache.get(f"{key}-{int(window) - 1}", 0))
+        self.retry_after = self.duration - elapsed
+        return previous * (self.duration - elapsed) / self.duration + count <= self.num_requests
+
+    def wait(self) -> float:
+        return self.retry_after
 
 
 # Encoded bodies per (cache key, identity of the version): a version is
