@@ -513,3 +513,19 @@ def test_every_kind_of_decision_has_a_public_label() -> None:
     from tabulation.views.results import DECISION_KINDS
 
     assert set(DECISION_KINDS) == set(Decision.Kind.values)
+
+
+def test_no_page_template_carries_an_inline_style_the_csp_would_block() -> None:
+    """The Content-Security-Policy allows no inline style: list colours are
+    SVG fills, which it allows."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    templates = Path(settings.BASE_DIR) / "templates"
+    offending = [
+        str(path.relative_to(templates))
+        for path in templates.rglob("*.html")
+        if 'style="' in path.read_text(encoding="utf-8")
+    ]
+    assert offending == []
