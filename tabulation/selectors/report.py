@@ -19,8 +19,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from tabulation.domain.errors import DomainError
-from tabulation.domain.seats import ElectoralList, allocate_seats
 from tabulation.models import Decision, Objection
 from tabulation.selectors.published import published_results_get, published_stations_list
 
@@ -298,57 +296,6 @@ def _lots_drawn(decisions: tuple[ReportDecision, ...]) -> tuple[int, ...]:
     return ()
 
 
-# --- Rule 7 ---------------------------------------------------------------------------
-
-
-def _seats_passed_on(document: dict[str, Any], lots_drawn: tuple[int, ...]) -> dict[int, int]:
-    """Per ballot number, the seats a list passed on for want of candidates
-    (RULES.md 3.7), by allocating again from the published figures.
-
-    The published document holds each list's elected candidates, not its
-    number of candidates; a list that got every candidate it had elected
-    (``len(mandates) == seats``) is capped there, which gives the same seats as
-    the real cap (the cap only matters where the list would pass it). The
-    domain's allocation then says what each list would have won uncapped.
-    When the seats allocated again are not the published ones, nothing is
-    claimed: an empty answer.
-    """
-    election = document.get("election") or {}
-    lists = document.get("lists") or []
-    seat_lists = []
-    for item in lists:
-        seats = int(item.get("seats") or 0)
-        elected = len(item.get("mandates") or ())
-        # Seats without their candidates (none on file): not capped.
-        candidates = elected if elected >= seats else None
-        seat_lists.append(
-            ElectoralList(
-                list_id=str(item["ballot_number"]),
-                votes=int(item.get("votes") or 0),
-                minority=bool(item.get("minority")),
-                candidates=candidates,
-            )
-        )
-    published = {str(item["ballot_number"]): int(item.get("seats") or 0) for item in lists}
-    # A provisional document's proceedings are read now: a drawing of lots
-    # recorded after its version did not make its seats. Try both.
-    for drawn in dict.fromkeys([lots_drawn, ()]):
-        try:
-            allocation = allocate_seats(
-                seats=int(election["seats"]),
-                lists=seat_lists,
-                voted=max(int(document.get("voted") or 0), sum(item.votes for item in seat_lists)),
-                threshold_percent=str(election.get("threshold_percent", "3")),
-                minority_bonus_percent=str(election.get("minority_bonus_percent", "0")),
-                lots_drawn=[str(number) for number in drawn],
-            )
-        except (DomainError, KeyError, TypeError, ValueError):
-            return {}
-        if allocation.seats_by_list() == published:
-            return {int(result.list_id): result.seats_passed_on for result in allocation.lists}
-    return {}
-
-
 # --- Annulled rounds --------------------------------------------------------------------
 
 
@@ -429,8 +376,6 @@ def report_get(slug: str, version: int | None = None) -> Report | None:
     proceedings = frozen if frozen is not None else live or {}
     decisions = tuple(_decision(item) for item in proceedings.get("decisions") or ())
     objections = tuple(_objection(item) for item in proceedings.get("objections") or ())
-    lots_drawn = _lots_drawn(decisions)
-    passed_on = _seats_passed_on(document, lots_drawn)
 
     lists = tuple(
         ReportList(
@@ -447,7 +392,8 @@ def report_get(slug: str, version: int | None = None) -> Report | None:
             mandates=tuple(
                 sorted(item.get("mandates") or (), key=lambda mandate: mandate.get("position", 0))
             ),
-            seats_passed_on=passed_on.get(int(item["ballot_number"]), 0),
+            # Published by tabulation (rule 7); documents from before it carry none.
+            seats_passed_on=int(item.get("seats_passed_on") or 0),
             unfilled=max(0, int(item.get("seats") or 0) - len(item.get("mandates") or ())),
         )
         for item in sorted(document.get("lists") or (), key=lambda item: item["ballot_number"])
@@ -493,7 +439,7 @@ def report_get(slug: str, version: int | None = None) -> Report | None:
         vacant_seats=int(document.get("vacant_seats") or 0),
         lots_required=tuple(int(number) for number in document.get("lots_required") or ()),
         seats_to_draw=int(document.get("seats_to_draw") or 0),
-        lots_drawn=lots_drawn,
+        lots_drawn=_lots_drawn(decisions),
         annulled=_annulled_rounds(stations or [], municipalities),
         stations_published=stations is not None,
         pending_repeat_votes=tuple(

@@ -701,6 +701,8 @@ def results_build(inputs: TabulationInputs, *, now: datetime) -> BuiltResults:
                 "takes_part": result.takes_part,
                 "reason": str(result.participation),
                 "bonus_applied": result.bonus_applied,
+                # Rule 7: seats this list would have won with enough candidates.
+                "seats_passed_on": result.seats_passed_on,
                 "settled": settled_by_list[key] and not allocation.lots_required,
                 "mandates": [
                     {"position": candidate.position, "name": candidate.name}

@@ -112,8 +112,10 @@ def test_two_members_certify_from_the_dashboard_and_entry_is_then_refused(
         },
         format="json",
         HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert full.status_code == 409
+    assert full.json()["errors"][0]["code"] == "closed"
     assert "certified" in str(full.json())
     assert RecordEntry.objects.count() == before
 
