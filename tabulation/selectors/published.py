@@ -21,6 +21,7 @@ import json
 import re
 import threading
 import time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,19 @@ def published_elections_list() -> list[dict[str, Any]]:
     """Every election with a published snapshot: ``{slug, name, date, seats, status}``."""
     elections = _read_json(_publish_dir() / "elections.json")
     return list(elections or [])
+
+
+def iso_date(value: Any) -> date | None:
+    """A published ISO date as a date (None when blank or not a date)."""
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def iso_datetime(value: Any) -> datetime | None:
+    """A published ISO timestamp as a datetime (None when blank or malformed)."""
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None

@@ -20,7 +20,12 @@ from typing import Any
 from django.utils import timezone
 
 from tabulation.models import Decision, Objection
-from tabulation.selectors.published import published_results_get, published_stations_list
+from tabulation.selectors.published import (
+    iso_date,
+    iso_datetime,
+    published_results_get,
+    published_stations_list,
+)
 
 # The fields of a polling-board record (RULES.md section 1) a repeat vote's
 # result is shown with.
@@ -185,20 +190,6 @@ class Report:
         return sum(item.status == Objection.Status.OPEN for item in self.objections)
 
 
-def _iso_date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _iso_datetime(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -266,7 +257,7 @@ def _decision(item: dict[str, Any]) -> ReportDecision:
         station=item.get("station"),
         round=_int_or_none(item.get("round")),
         reason=str(item.get("reason") or ""),
-        decided_at=_iso_datetime(item.get("decided_at")),
+        decided_at=iso_datetime(item.get("decided_at")),
         decided_by=str(item.get("decided_by") or ""),
         payload=dict(item.get("payload") or {}),
     )
@@ -275,7 +266,7 @@ def _decision(item: dict[str, Any]) -> ReportDecision:
 def _objection(item: dict[str, Any]) -> ReportObjection:
     return ReportObjection(
         id=_int_or_none(item.get("id")),
-        filed_at=_iso_datetime(item.get("filed_at")),
+        filed_at=iso_datetime(item.get("filed_at")),
         filed_by=str(item.get("filed_by") or ""),
         subject=str(item.get("subject") or ""),
         station=item.get("station"),
@@ -325,7 +316,7 @@ def _annulled_rounds(
             has_record = status in {"counted", "annulled"}
             repeat = RepeatVote(
                 round=_int_or_none(following.get("round")),
-                voting_date=_iso_date(item.get("repeat_voting_date")),
+                voting_date=iso_date(item.get("repeat_voting_date")),
                 status=status,
                 record=_record(following) if has_record else None,
                 votes=_votes(following) if has_record else (),
@@ -338,7 +329,7 @@ def _annulled_rounds(
                     municipality=municipalities.get(str(row.get("municipality")), ""),
                     round=int(item.get("round") or 0),
                     ground=item.get("ground"),
-                    annulled_at=_iso_datetime(item.get("annulled_at")),
+                    annulled_at=iso_datetime(item.get("annulled_at")),
                     record=_record(item),
                     repeat=repeat,
                 )
@@ -415,9 +406,9 @@ def report_get(slug: str, version: int | None = None) -> Report | None:
         version=int(document["version"]),
         official=official,
         election=election,
-        election_date=_iso_date(election.get("date")),
-        published_at=_iso_datetime(document.get("published_at")),
-        certified_at=_iso_datetime(
+        election_date=iso_date(election.get("date")),
+        published_at=iso_datetime(document.get("published_at")),
+        certified_at=iso_datetime(
             document.get("certified_at") or certification.get("certified_at")
         ),
         certified_by=certified_by,
@@ -443,7 +434,7 @@ def report_get(slug: str, version: int | None = None) -> Report | None:
         annulled=_annulled_rounds(stations or [], municipalities),
         stations_published=stations is not None,
         pending_repeat_votes=tuple(
-            {**item, "voting_date": _iso_date(item.get("voting_date"))}
+            {**item, "voting_date": iso_date(item.get("voting_date"))}
             for item in document.get("pending_repeat_votes") or ()
         ),
         decisions=decisions,

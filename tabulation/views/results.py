@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from tabulation.selectors.open_data import OPEN_DATA_FILES, STATION_FILES
 from tabulation.selectors.open_data import open_data_file as open_data_file_bytes
 from tabulation.selectors.published import (
+    iso_date,
+    iso_datetime,
     published_elections_list,
     published_results_get,
     published_stations_list,
@@ -122,25 +124,11 @@ def results_index(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _iso_date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _iso_datetime(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
 def _repeat_votes(document: dict[str, Any]) -> list[dict[str, Any]]:
     """The pending repeat votes, the soonest first (those without a date
     last), each with its date as a ``date`` for the page's format."""
     pending = [
-        {**item, "voting_date": _iso_date(item.get("voting_date"))}
+        {**item, "voting_date": iso_date(item.get("voting_date"))}
         for item in document.get("pending_repeat_votes") or ()
     ]
     return sorted(
@@ -157,7 +145,7 @@ def _certification(document: dict[str, Any]) -> dict[str, Any] | None:
     block = document.get("certification") or {}
     certified_at = block.get("certified_at") or document.get("certified_at")
     return {
-        "certified_at": _iso_datetime(certified_at),
+        "certified_at": iso_datetime(certified_at),
         "certified_at_iso": certified_at or "",
         "certified_by": list(block.get("certified_by") or document.get("certified_by") or ()),
         "official_version": block.get("official_version"),
@@ -279,8 +267,8 @@ def _earlier_rounds(station: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "round": item.get("round"),
             "ground": item.get("ground"),
-            "annulled_at": _iso_datetime(item.get("annulled_at")),
-            "repeat_voting_date": _iso_date(item.get("repeat_voting_date")),
+            "annulled_at": iso_datetime(item.get("annulled_at")),
+            "repeat_voting_date": iso_date(item.get("repeat_voting_date")),
             "record": [(label, item.get(field)) for field, label in RECORD_FIELD_LABELS],
             "votes": item.get("votes") or {},
             "findings": item.get("findings") or [],
