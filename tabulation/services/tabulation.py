@@ -111,8 +111,14 @@ def tabulation_compute(*, election_id: int) -> TabulationOutcome:
     for _attempt in range(STALE_READ_RETRIES):
         inputs, built = _read(election_id)
         if inputs.election.status == Election.Status.CERTIFIED:
-            # Official results are certified by people; provisional runs stop.
-            return TabulationOutcome(snapshot=None, created=False, stations=None)
+            # Official results are certified by people; provisional runs
+            # stop. The latest (official) snapshot is handed back all the
+            # same, so that a run the sweep asked for publishes it when its
+            # publishing at certification failed.
+            latest = (
+                ResultSnapshot.objects.filter(election_id=election_id).order_by("-version").first()
+            )
+            return TabulationOutcome(snapshot=latest, created=False, stations=None)
         try:
             return _store(inputs, built)
         except _StaleRead:
@@ -400,7 +406,8 @@ def tabulation_sweep(*, now: datetime | None = None) -> list[int]:
     read, when its pending work has no live run and no recent request (the
     task was lost: broker down, worker killed), when its latest snapshot is
     not published, or when its entry deadline passed since its last read
-    (U2 for the records not received).
+    (U2 for the records not received). A certified election needs one only
+    when its official snapshot is not published yet.
     """
     now = now or timezone.now()
     latest_accepted = dict(
@@ -415,10 +422,17 @@ def tabulation_sweep(*, now: datetime | None = None) -> list[int]:
     )
     states = {state.pk: state for state in TabulationState.objects.all()}
     wanted = []
-    for election_id, deadline in Election.objects.exclude(
-        status=Election.Status.CERTIFIED
-    ).values_list("id", "entry_deadline"):
+    for election_id, deadline, status in Election.objects.values_list(
+        "id", "entry_deadline", "status"
+    ):
         state = states.get(election_id)
+        unpublished = latest_version.get(election_id, 0) > (state.published_version if state else 0)
+        if status == Election.Status.CERTIFIED:
+            # Nothing is counted any more; only an official snapshot whose
+            # publishing failed is still owed to the readers.
+            if unpublished:
+                wanted.append(election_id)
+            continue
         last_read = state.last_read_at if state else None
         lease_live = bool(state and state.lease_expires_at and state.lease_expires_at > now)
         accepted = latest_accepted.get(election_id)
@@ -430,7 +444,7 @@ def tabulation_sweep(*, now: datetime | None = None) -> list[int]:
                 and not lease_live
                 and (state.requested_at is None or state.requested_at < now - REQUEST_STALE)
             )
-            or latest_version.get(election_id, 0) > (state.published_version if state else 0)
+            or unpublished
             or (
                 deadline is not None
                 and deadline < now

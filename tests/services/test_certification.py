@@ -328,3 +328,34 @@ def test_submit_helper_is_refused_too() -> None:
     certified(made)
     with pytest.raises(RoundClosed):
         submit(made.setup, made.setup.clerk2)
+
+
+def test_an_official_snapshot_whose_publishing_failed_is_published_by_the_sweep(
+    publish_dir: Path, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from unittest import mock
+
+    from tabulation.services.tabulation import tabulation_run, tabulation_sweep
+
+    made = counted_election()
+    _snapshot, later = ready(made)
+    proposal = certification_propose(
+        actor=made.setup.member, election=made.setup.election, now=later
+    )
+    with (
+        mock.patch(
+            "tabulation.services.publishing.snapshot_publish", side_effect=OSError("disk full")
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        official = certification_confirm(
+            actor=second_member(made), certification=proposal, now=later
+        )
+    results = publish_dir / made.slug / "results.json"
+    assert '"official"' not in (results.read_text() if results.exists() else "")
+
+    assert tabulation_sweep() == [made.setup.election.pk]
+    tabulation_run(election_id=made.setup.election.pk)
+
+    assert f'"version":{official.version}' in results.read_text().replace(" ", "")
+    assert tabulation_sweep() == []
