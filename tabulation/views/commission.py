@@ -328,9 +328,10 @@ ActionResult = tuple[Any, int, str]
 
 
 def _decide(
-    request: HttpRequest, form: Any, call: Callable[[], Decision], success: str
+    request: HttpRequest, form: Any, call: Callable[[], object], success: str
 ) -> ActionResult:
-    """Run a decision; (form or None, status, refusal) for the page."""
+    """Run a decision (or an objection's registration); (form or None,
+    status, refusal) for the page, the success message queued."""
     try:
         call()
     except NotPermitted as error:
@@ -486,8 +487,10 @@ def objections(request: HttpRequest, slug: str) -> HttpResponse:
                 filed_at: datetime = data["filed_at"]
                 if timezone.is_naive(filed_at):
                     filed_at = timezone.make_aware(filed_at)
-                try:
-                    objection_register(
+                _form, status, refusal = _decide(
+                    request,
+                    form,
+                    lambda: objection_register(
                         actor=request.user,
                         election=election,
                         filed_at=filed_at,
@@ -497,14 +500,10 @@ def objections(request: HttpRequest, slug: str) -> HttpResponse:
                         station=station,
                         decision=decision,
                         client_address=_client_address(request),
-                    )
-                except NotPermitted as error:
-                    raise PermissionDenied from error
-                except EntryRefused as error:
-                    refusal = _refusal(error)
-                    status = 409
-                else:
-                    messages.success(request, gettext("The objection is registered."))
+                    ),
+                    gettext("The objection is registered."),
+                )
+                if not refusal:
                     return redirect("commission:objections", slug=slug)
         if form.errors:
             status = 422
@@ -568,21 +567,19 @@ def lots(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         form = LotsForm(request.POST)
         if form.is_valid():
-            try:
-                lots_draw(
+            _form, status, refusal = _decide(
+                request,
+                form,
+                lambda: lots_draw(
                     actor=request.user,
                     election=election,
                     lots_drawn=form.cleaned_data["order"],
                     reason=form.cleaned_data["reason"],
                     client_address=_client_address(request),
-                )
-            except NotPermitted as error:
-                raise PermissionDenied from error
-            except EntryRefused as error:
-                refusal = _refusal(error)
-                status = 409
-            else:
-                messages.success(request, gettext("The drawing of lots is recorded."))
+                ),
+                gettext("The drawing of lots is recorded."),
+            )
+            if not refusal:
                 return redirect(reverse("commission:dashboard", kwargs={"slug": slug}))
         else:
             status = 422

@@ -372,3 +372,15 @@ def test_findings_of_entries_still_being_typed_are_not_in_the_held_queue() -> No
     assert [item.station_code for item in dashboard.queues["entries_differ"]] == [
         setup.station.code
     ]
+
+
+def test_a_drawing_of_lots_nobody_needs_is_refused_on_its_page_and_stores_nothing() -> None:
+    setup = entry_setup()
+    before = rows()
+    response = logged_in(setup.member).post(
+        reverse("commission:lots", kwargs={"slug": setup.election.slug}),
+        {"order": "2, 3", "reason": "Drawn."},
+    )
+    assert response.status_code == 409
+    assert "needs no drawing of lots" in response.context["refusal"]
+    assert rows() == before
