@@ -44,8 +44,8 @@ from tabulation.selectors.audit import audit_head
 from tabulation.selectors.certification import blockers_get, latest_snapshot, result_is_current
 from tabulation.selectors.tabulation import results_build, tabulation_inputs_get
 from tabulation.services.audit import audit_append, format_timestamp
-from tabulation.services.decisions import DecisionRefused
-from tabulation.services.records import NotPermitted, User
+from tabulation.services.decisions import DecisionRefused, permission_require
+from tabulation.services.records import User
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +57,7 @@ class CertificationRefused(DecisionRefused):
 
 
 def _certifier(actor: User) -> None:
-    if not (
-        actor.is_authenticated
-        and getattr(actor, "is_active", False)
-        and actor.has_perm(CERTIFY_PERMISSION)  # type: ignore[union-attr,attr-defined]
-    ):
-        raise NotPermitted(_("Only commission members may certify results."))
+    permission_require(actor, CERTIFY_PERMISSION, _("Only commission members may certify results."))
 
 
 def member_name(user: Any) -> str:

@@ -101,13 +101,17 @@ class _Context:
 # --- The checks every decision makes -----------------------------------------------------
 
 
-def _decider(actor: User) -> None:
+def permission_require(actor: User, permission: str, message: str) -> None:
+    """``NotPermitted`` (``message``) unless ``actor`` is an active user
+    holding ``permission``."""
     if not (
-        actor.is_authenticated
-        and getattr(actor, "is_active", False)
-        and actor.has_perm(DECIDE_PERMISSION)  # type: ignore[union-attr,attr-defined]
+        actor.is_authenticated and getattr(actor, "is_active", False) and actor.has_perm(permission)  # type: ignore[union-attr,attr-defined]
     ):
-        raise NotPermitted(_("Only commission members may take decisions."))
+        raise NotPermitted(message)
+
+
+def _decider(actor: User) -> None:
+    permission_require(actor, DECIDE_PERMISSION, _("Only commission members may take decisions."))
 
 
 def _reason(reason: str) -> str:
