@@ -13,10 +13,11 @@ of that order) and the 72-hour windows of objections.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from tabulation.domain.codes import HOLDING_CATEGORIES, Category
 from tabulation.domain.i18n import _
@@ -83,6 +84,39 @@ WITH_RECORD = _ACCEPTED_OR_HELD
 # Finding categories the commission acknowledges (or corrects); R, U and S
 # (codes.HOLDING_CATEGORIES) keep a round out of the count until it decides.
 ACKNOWLEDGEABLE_CATEGORIES = frozenset({Category.CORRECTABLE, Category.WARNING})
+
+
+R = TypeVar("R")
+
+
+def current_round(rounds: Iterable[R], key: Callable[[R], tuple[int, str]]) -> R | None:
+    """A station's current round among ``rounds`` (``key``: a round's number
+    and status): the one not annulled, else the latest. Entries go to it, and
+    the station's place in the count is read from it. A station has at most
+    one round that is not annulled (a database constraint); once annulled,
+    its latest round is the one the repeat vote replaced (RULES.md section 4).
+    """
+
+    def precedence(item: R) -> tuple[bool, int]:
+        number, status = key(item)
+        return status != S.ANNULLED, number
+
+    return max(rounds, key=precedence, default=None)
+
+
+def current_round_by_station(
+    rounds: Iterable[R], key: Callable[[R], tuple[int, int, str]]
+) -> dict[int, R]:
+    """``current_round`` of each station: ``key`` gives a round's station id,
+    number and status; the result maps station id to its current round."""
+    by_station: dict[int, list[R]] = {}
+    for item in rounds:
+        by_station.setdefault(key(item)[0], []).append(item)
+    return {
+        station_id: chosen
+        for station_id, items in by_station.items()
+        if (chosen := current_round(items, lambda item: key(item)[1:])) is not None
+    }
 
 
 class TransitionRefused(Exception):

@@ -23,6 +23,7 @@ from tabulation.domain.rounds import (
     OPEN_FOR_ENTRY,
     RoundEvent,
     annulment_grounds,
+    current_round_by_station,
     events_allowed,
     hours_left,
     objection_deadline,
@@ -111,20 +112,12 @@ def commission_version(election: Election) -> str:
 
 def current_rounds(election: Election) -> dict[int, StationRound]:
     """Each station's live round (else its latest), with the station."""
-    current: dict[int, StationRound] = {}
-    for round in (
+    return current_round_by_station(
         StationRound.objects.filter(station__election=election)
         .select_related("station__municipality")
-        .order_by("station_id", "number")
-    ):
-        held = current.get(round.station_id)
-        if (
-            held is None
-            or held.status == StationRound.Status.ANNULLED
-            or round.status != StationRound.Status.ANNULLED
-        ):
-            current[round.station_id] = round
-    return current
+        .order_by("station_id", "number"),
+        lambda round: (round.station_id, round.number, round.status),
+    )
 
 
 def _progress_column(round: StationRound | None) -> str:

@@ -16,6 +16,7 @@ from tabulation.domain.checks import check_record
 from tabulation.domain.codes import CHECKS
 from tabulation.domain.record import RECORD_FIELDS, Record, make_finding
 from tabulation.domain.record import Finding as DomainFinding
+from tabulation.domain.rounds import current_round, current_round_by_station
 from tabulation.models import (
     AcceptedRecord,
     ClerkAssignment,
@@ -80,9 +81,12 @@ class ClerkStation:
 
 
 def round_current(station: PollingStation) -> StationRound | None:
-    """The round that entries go to: the one not annulled, else the latest."""
-    live = station.rounds.exclude(status=StationRound.Status.ANNULLED).order_by("-number").first()
-    return live or station.rounds.order_by("-number").first()
+    """The round that entries go to (``domain.rounds.current_round``)."""
+    return current_round(station.rounds.all(), _number_and_status)
+
+
+def _number_and_status(round: StationRound) -> tuple[int, str]:
+    return round.number, round.status
 
 
 def round_version(round: StationRound) -> str:
@@ -140,20 +144,12 @@ def clerk_station_list(
     and the user's live entries.
     """
     stations = list(stations_for_clerk(user, election))
-    rounds: dict[int, StationRound] = {}
-    for round in (
-        StationRound.objects.filter(station__in=[station.pk for station in stations])
-        .order_by("station_id", "number")
-        .only("id", "station_id", "number", "status", "status_changed_at")
-    ):
-        current = rounds.get(round.station_id)
-        # The live round wins over an annulled one; a later one over an earlier.
-        if (
-            current is None
-            or current.status == StationRound.Status.ANNULLED
-            or round.status != StationRound.Status.ANNULLED
-        ):
-            rounds[round.station_id] = round
+    rounds = current_round_by_station(
+        StationRound.objects.filter(station__in=[station.pk for station in stations]).only(
+            "id", "station_id", "number", "status", "status_changed_at"
+        ),
+        lambda round: (round.station_id, round.number, round.status),
+    )
     own = {
         entry.round_id: entry
         for entry in RecordEntry.objects.filter(

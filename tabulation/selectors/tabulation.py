@@ -37,7 +37,7 @@ from tabulation.domain.mandates import Candidate as DomainCandidate
 from tabulation.domain.mandates import assign_mandates
 from tabulation.domain.record import Finding as DomainFinding
 from tabulation.domain.record import Record
-from tabulation.domain.rounds import WITH_RECORD
+from tabulation.domain.rounds import WITH_RECORD, current_round_by_station
 from tabulation.domain.seats import ElectoralList as SeatList
 from tabulation.domain.seats import allocate_seats
 from tabulation.domain.settled import seats_settled
@@ -167,25 +167,15 @@ def tabulation_inputs_get(*, election_id: int, read_at: datetime | None = None) 
             DomainCandidate(position=position, name=name, withdrawn=withdrawn)
         )
 
-    # Every station with its latest round; a live (not annulled) round wins.
-    rounds: dict[int, tuple[Any, ...]] = {}
-    annulled: list[tuple[Any, ...]] = []
-    voting_dates: dict[tuple[int, int], date] = {}  # (station id, round number) -> date
-    for row in StationRound.objects.filter(station__election_id=election_id).values_list(
-        "station_id", "id", "number", "status", "ordered_at", "voting_date"
-    ):
-        if row[3] == StationRound.Status.ANNULLED:
-            annulled.append(row)
-        if row[5] is not None:
-            voting_dates[(row[0], row[2])] = row[5]
-        current = rounds.get(row[0])
-        live = row[3] != StationRound.Status.ANNULLED
-        if (
-            current is None
-            or (live and current[3] == StationRound.Status.ANNULLED)
-            or (live == (current[3] != StationRound.Status.ANNULLED) and row[2] > current[2])
-        ):
-            rounds[row[0]] = row
+    every_round = list(
+        StationRound.objects.filter(station__election_id=election_id).values_list(
+            "station_id", "id", "number", "status", "ordered_at", "voting_date"
+        )
+    )
+    rounds = current_round_by_station(every_round, lambda row: (row[0], row[2], row[3]))
+    annulled = [row for row in every_round if row[3] == StationRound.Status.ANNULLED]
+    # (station id, round number) -> the date that round's vote is held
+    voting_dates = {(row[0], row[2]): row[5] for row in every_round if row[5] is not None}
     stations = []
     for station_id, code, name, number, address, municipality_id, registered in (
         PollingStation.objects.filter(election_id=election_id)

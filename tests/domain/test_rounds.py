@@ -13,6 +13,8 @@ from tabulation.domain.rounds import (
     RoundStatus,
     TransitionRefused,
     annulment_grounds,
+    current_round,
+    current_round_by_station,
     events_allowed,
     hours_left,
     objection_deadline,
@@ -102,3 +104,34 @@ def test_objection_clocks() -> None:
     assert objection_deadline(published) == published + timedelta(hours=72)
     assert hours_left(published + timedelta(hours=72), published) == 72
     assert hours_left(published, published + timedelta(minutes=1)) == -1
+
+
+def _number_and_status(item: tuple[int, str]) -> tuple[int, str]:
+    return item
+
+
+@pytest.mark.parametrize(
+    ("rounds", "current"),
+    [
+        ([], None),
+        ([(1, "awaiting")], (1, "awaiting")),
+        ([(1, "annulled"), (2, "accepted")], (2, "accepted")),
+        ([(2, "first_entry"), (1, "annulled")], (2, "first_entry")),
+        # Every round annulled: the latest, whose repeat vote is not ordered yet.
+        ([(1, "annulled"), (2, "annulled")], (2, "annulled")),
+        # A live round wins even over a later annulled one (never stored, but the rule says so).
+        ([(1, "held"), (2, "annulled")], (1, "held")),
+    ],
+)
+def test_the_current_round_is_the_live_one_else_the_latest(
+    rounds: list[tuple[int, str]], current: tuple[int, str] | None
+) -> None:
+    assert current_round(rounds, _number_and_status) == current
+
+
+def test_the_current_round_of_each_station() -> None:
+    rounds = [(7, 1, "annulled"), (8, 1, "accepted"), (7, 2, "awaiting")]
+
+    chosen = current_round_by_station(rounds, lambda row: row)
+
+    assert chosen == {7: (7, 2, "awaiting"), 8: (8, 1, "accepted")}
