@@ -46,6 +46,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    # The second factor of members and administrators: TOTP authenticators,
+    # recovery codes (tabulation/services/accounts.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tabulation",
 ]
 
@@ -59,7 +64,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session proved the second factor?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session idle for IDLE_TIMEOUT_MINUTES ends; staff pages need the
+    # second factor (tabulation/middleware.py).
+    "tabulation.middleware.IdleTimeoutMiddleware",
+    "tabulation.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into the locked-out page.
     "axes.middleware.AxesMiddleware",
@@ -186,6 +197,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_REDIRECT_URL = "home"
+# A signed-in session with no request for this long ends (a clerk's laptop
+# left open at the polling station); the next page asks for the password.
+IDLE_TIMEOUT_MINUTES = env.int("IDLE_TIMEOUT_MINUTES", default=30)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Izborna komisija")
 LOGOUT_REDIRECT_URL = "home"
 
 # Which client an address is. Without a proxy, REMOTE_ADDR: what a client

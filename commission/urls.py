@@ -5,12 +5,20 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from tabulation.views import accounts
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("tabulation.api.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("accounts/second-factor/", accounts.second_factor, name="second-factor"),
+    path(
+        "accounts/second-factor/setup/",
+        accounts.second_factor_setup,
+        name="second-factor-setup",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("tabulation.urls")),
     prefix_default_language=False,

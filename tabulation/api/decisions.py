@@ -20,6 +20,7 @@ from typing import Any
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -54,7 +55,9 @@ from tabulation.api.serializers_entry import (
 )
 from tabulation.domain.record import RECORD_FIELDS
 from tabulation.models import Decision, Election, Objection, PollingStation, StationRound
+from tabulation.selectors.accounts import second_factor_verified
 from tabulation.selectors.stations import round_current
+from tabulation.services.accounts import second_factor_code_matches
 from tabulation.services.decisions import (
     DECIDE_PERMISSION,
     DecisionRefused,
@@ -68,15 +71,41 @@ from tabulation.services.decisions import (
 )
 from tabulation.services.records import EntryRefused, InputRefused, NotPermitted
 
+# A token is a password that does not expire: a member's decision through
+# the API also needs a current authenticator code, in this header, unless
+# the session (the pages' login) has proved the second factor.
+SECOND_FACTOR_HEADER = "X-OTP"
+SECOND_FACTOR_PARAMETER = OpenApiParameter(
+    SECOND_FACTOR_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description="The member's current six-digit authenticator code (each code works once). "
+    "Needed with token authentication; a session that proved the second factor on the "
+    "pages needs none. Without it: 403 `second_factor`.",
+)
+
 
 class MayDecide(BasePermission):
-    """A commission member: the permission the services check themselves."""
+    """A commission member who has proved the second factor: the permission
+    the services check themselves, and the factor only a request can show."""
 
     message = gettext_lazy("Only commission members may take decisions.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.has_perm(DECIDE_PERMISSION))
+        if not (user and user.is_authenticated and user.has_perm(DECIDE_PERMISSION)):
+            return False
+        if second_factor_verified(user) or second_factor_code_matches(
+            user, request.headers.get(SECOND_FACTOR_HEADER, "")
+        ):
+            return True
+        raise PermissionDenied(
+            gettext(
+                "Decisions need the second factor: send your current authenticator code "
+                "in the {header} header."
+            ).format(header=SECOND_FACTOR_HEADER),
+            code="second_factor",
+        )
 
 
 def _client_address(request: Request) -> str | None:
@@ -164,7 +193,8 @@ def _responses(created: Any, *, not_found: str, correction: bool = False) -> dic
         401: OpenApiResponse(DetailSerializer, description="No credentials, or wrong ones."),
         403: OpenApiResponse(
             DetailSerializer,
-            description="Not a commission member (no `tabulation.decide`), e.g. a clerk.",
+            description="Not a commission member (no `tabulation.decide`), e.g. a clerk; or "
+            "a member without the second factor (`X-OTP` header missing or wrong).",
         ),
         404: OpenApiResponse(DetailSerializer, description=not_found),
         415: OpenApiResponse(
@@ -199,6 +229,7 @@ STATION_DECISION_REQUEST = PolymorphicProxySerializer(
 
 class StationDecisionView(DecisionView):
     @extend_schema(
+        parameters=[SECOND_FACTOR_PARAMETER],
         summary="Take a decision on a station: reconcile, correct, acknowledge or annul",
         description="`kind` says which; the acting member is the request's user. The answer "
         "is the stored decision, with the round as it stands after it.",
@@ -311,6 +342,7 @@ class StationDecisionView(DecisionView):
 
 class ObjectionRegisterView(DecisionView):
     @extend_schema(
+        parameters=[SECOND_FACTOR_PARAMETER],
         summary="Register an objection as it was filed",
         description="Refused (409) when filed outside the 72 hours after the act it is "
         "against, or before any provisional result is published.",
@@ -340,6 +372,7 @@ class ObjectionRegisterView(DecisionView):
 
 class ObjectionDecideView(DecisionView):
     @extend_schema(
+        parameters=[SECOND_FACTOR_PARAMETER],
         summary="Decide an objection: upheld or rejected",
         request=ObjectionDecisionRequestSerializer,
         responses=_responses(
@@ -366,6 +399,7 @@ class ObjectionDecideView(DecisionView):
 
 class LotsView(DecisionView):
     @extend_schema(
+        parameters=[SECOND_FACTOR_PARAMETER],
         summary="Record the drawing of lots the latest result asks for",
         request=LotsRequestSerializer,
         responses=_responses(DecisionSerializer, not_found="No such election."),

@@ -28,11 +28,13 @@ from tabulation.models import (
     ResultSnapshot,
     StationRound,
 )
+from tabulation.selectors.accounts import second_factor_needed
 from tabulation.selectors.stations import round_version
 from tabulation.services.records import record_submit
 from tabulation.services.roles import clerk_assign
 from tabulation.services.tabulation import election_tabulate
 from tests.factories import UserFactory, record_values
+from tests.second_factor import SecondFactorAPIClient, next_code, verified_login
 from tests.views.entry_setup import PASSWORD, VOTES, EntrySetup, entry_setup, submit
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +44,9 @@ pytestmark = pytest.mark.django_db
 
 
 def token_client(user: Any) -> APIClient:
+    """A token client; a member's sends a fresh authenticator code each time."""
+    if second_factor_needed(user):
+        return SecondFactorAPIClient(user)
     client = APIClient()
     token, _ = Token.objects.get_or_create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
@@ -669,16 +674,47 @@ def test_anonymous_requests_get_401_everywhere() -> None:
     assert stored() == before
 
 
-def test_a_member_logged_in_with_a_session_decides_too() -> None:
+def test_a_member_logged_in_with_a_session_decides_once_the_second_factor_is_proved() -> None:
     setup = entry_setup(passwords=True)
     held_by_r1(setup)
     client = APIClient()
     assert client.login(username=setup.member.username, password=PASSWORD)
 
+    refused = client.post(decisions_url(setup), annulment(), format="json")
+    assert refused.status_code == 403
+    assert "X-OTP" in refused.json()["detail"]
+    assert not Decision.objects.exists()
+
+    verified_login(client, setup.member)
     response = client.post(decisions_url(setup), annulment(), format="json")
 
     assert response.status_code == 201
     assert Decision.objects.get().decided_by == setup.member
+
+
+def test_a_member_s_token_needs_a_current_authenticator_code_used_once() -> None:
+    setup = entry_setup()
+    held_by_r1(setup)
+    client = SecondFactorAPIClient(setup.member)
+    before = stored()
+
+    def annul(code: str) -> Any:
+        return client.post(decisions_url(setup), annulment(), format="json", HTTP_X_OTP=code)
+
+    for code in ("", "abcdefgh", "12345"):
+        response = annul(code)
+        assert response.status_code == 403, code
+        assert "X-OTP" in response.json()["detail"]
+    assert stored() == before
+
+    code = next_code(client.device)
+    assert annul(code).status_code == 201
+    # The same code again (a replayed request) is refused, and so is a wrong
+    # one; each wrong code makes the device wait longer before the next try.
+    assert annul(code).status_code == 403
+    wrong = f"{(int(next_code(client.device)) + 1) % 1_000_000:06d}"
+    assert annul(wrong).status_code == 403
+    assert Decision.objects.count() == 1
 
 
 def test_an_unknown_election_station_or_objection_is_404() -> None:

@@ -18,13 +18,14 @@ from tests.factories import (
     MunicipalityFactory,
     UserFactory,
 )
+from tests.second_factor import verified_login
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    verified_login(client, UserFactory(is_staff=True, is_superuser=True))
     return client
 
 
@@ -105,7 +106,7 @@ def _events(action):
 
 def test_an_administrator_cannot_make_itself_superuser(client):
     administrator = _administrator()
-    client.force_login(administrator)
+    verified_login(client, administrator)
 
     _change(client, administrator, is_staff="on", is_superuser="on")
 
@@ -116,7 +117,7 @@ def test_an_administrator_cannot_make_itself_superuser(client):
 
 def test_an_administrator_cannot_grant_privileges_to_another_user_even_by_a_forged_post(client):
     clerk = UserFactory(username="clerk-zemun-9")
-    client.force_login(_administrator())
+    verified_login(client, _administrator())
     administrator_group = Group.objects.get(name=ROLE_ADMINISTRATOR)
     permission = Permission.objects.get(codename="change_user")
 
@@ -143,7 +144,7 @@ def test_an_administrator_cannot_grant_privileges_to_another_user_even_by_a_forg
 
 def test_an_administrator_cannot_change_a_superuser_s_account_or_password(client):
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
-    client.force_login(_administrator())
+    verified_login(client, _administrator())
 
     changed = _change(client, superuser, username="taken-over")
     password = client.post(
@@ -161,7 +162,7 @@ def test_an_administrator_cannot_change_a_superuser_s_account_or_password(client
 def test_an_administrator_cannot_set_a_commission_member_s_password(client):
     member = UserFactory(username="member1", is_staff=True)
     clerk = UserFactory(username="clerk-zemun-2")
-    client.force_login(_administrator())
+    verified_login(client, _administrator())
     new_password = {
         "password1": "x-Tak30ver-x",
         "password2": "x-Tak30ver-x",
@@ -179,7 +180,7 @@ def test_an_administrator_cannot_set_a_commission_member_s_password(client):
 def test_nobody_changes_their_own_groups_or_permissions_not_even_a_superuser(client):
     ensure_roles()
     superuser = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(superuser)
+    verified_login(client, superuser)
     group = Group.objects.get(name=ROLE_COMMISSION_MEMBER)
 
     _change(client, superuser, is_staff="on", is_superuser="on", groups=[group.pk])
@@ -194,7 +195,7 @@ def test_a_superuser_grants_a_role_and_the_trail_records_before_and_after(client
     member = UserFactory(username="member7")
     member.set_password("a-password-hash-never-in-the-trail")
     member.save()
-    client.force_login(superuser)
+    verified_login(client, superuser)
     group = Group.objects.get(name=ROLE_COMMISSION_MEMBER)
 
     response = _change(client, member, is_staff="on", groups=[group.pk])
@@ -214,7 +215,7 @@ def test_a_superuser_grants_a_role_and_the_trail_records_before_and_after(client
 
 def test_adding_a_deleting_and_setting_a_password_through_the_admin_are_audited(client):
     superuser = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(superuser)
+    verified_login(client, superuser)
 
     added = client.post(
         "/en/admin/auth/user/add/",
@@ -260,7 +261,7 @@ def test_only_a_superuser_changes_a_group_s_permissions_and_each_change_is_audit
     decide = Permission.objects.get(codename="decide")
     administrator = _administrator()
     administrator.user_permissions.add(Permission.objects.get(codename="change_group"))
-    client.force_login(administrator)
+    verified_login(client, administrator)
 
     refused = client.post(
         f"/en/admin/auth/group/{group.pk}/change/",
@@ -270,7 +271,7 @@ def test_only_a_superuser_changes_a_group_s_permissions_and_each_change_is_audit
     assert sorted(group.permissions.values_list("pk", flat=True)) == before
     assert all("permissions" not in (event.after or {}) for event in _events("group.change"))
 
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    verified_login(client, UserFactory(is_staff=True, is_superuser=True))
     client.post(
         f"/en/admin/auth/group/{group.pk}/change/",
         {"name": ROLE_CLERK, "permissions": [*before, decide.pk]},
@@ -291,7 +292,7 @@ def test_an_administrator_cannot_delete_a_superuser_from_the_list(client):
     superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
     administrator = _administrator()
     administrator.user_permissions.add(Permission.objects.get(codename="delete_user"))
-    client.force_login(administrator)
+    verified_login(client, administrator)
 
     response = client.post(
         "/en/admin/auth/user/",

@@ -17,6 +17,7 @@ from tabulation.models import AuditEvent, Election, RecordEntry, ResultSnapshot
 from tabulation.services.tabulation import election_tabulate
 from tests.annulment_setup import counted_election
 from tests.factories import UserFactory
+from tests.second_factor import verified_login
 from tests.views.entry_setup import form_data
 
 pytestmark = pytest.mark.django_db
@@ -35,9 +36,7 @@ def short_objection_window(settings):  # type: ignore[no-untyped-def]
 
 
 def logged_in(user) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(user)
-    return client
+    return verified_login(Client(), user)
 
 
 def test_the_dashboard_lists_what_blocks_certification_with_links() -> None:

@@ -20,6 +20,7 @@ from tabulation.models import (
 )
 from tabulation.selectors.stations import round_version
 from tabulation.services.tabulation import election_tabulate
+from tests.second_factor import verified_login
 from tests.views.entry_setup import entry_setup, form_data, submit
 
 pytestmark = pytest.mark.django_db
@@ -33,9 +34,7 @@ def in_english():  # type: ignore[no-untyped-def]
 
 
 def logged_in(user) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(user)
-    return client
+    return verified_login(Client(), user)
 
 
 def dashboard_url(setup) -> str:  # type: ignore[no-untyped-def]
