@@ -13,7 +13,7 @@ import hashlib
 import ipaddress
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -27,8 +27,6 @@ from django.core.cache.backends.memcached import BaseMemcachedCache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
@@ -38,7 +36,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from tabulation.api.serializers_results import (
+    ApiRootSerializer,
     PublishedElectionSerializer,
+    PublishedElectionSummarySerializer,
     PublishedMandatesSerializer,
     PublishedResultsSerializer,
     PublishedSnapshotSerializer,
@@ -51,8 +51,8 @@ from tabulation.selectors.published import (
     published_stations_list,
     published_versions_list,
 )
+from tabulation.views.conditional import conditional_response, snapshot_etag
 
-MAX_AGE_SECONDS = 5  # a CDN or browser may reuse a response this long
 # The latest document may be this old in a worker's memory: well inside the
 # staleness clients already accept, and it halves the cache round trips.
 FRESH_WITHIN_SECONDS = 1.0
@@ -240,18 +240,15 @@ def _identity(document: dict[str, Any]) -> tuple[str, ...]:
 def _json_response(
     request: HttpRequest, *, etag: str, published_at: str | None, body: Any
 ) -> HttpResponse:
-    """A cacheable JSON response, or 304 when the client holds ``etag``.
-    ``body`` is bytes, or a callable that makes them (only when needed)."""
-    # HTTP dates have whole seconds.
-    last_modified = int(datetime.fromisoformat(published_at).timestamp()) if published_at else None
-    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if response is None:
+    """A cacheable JSON response, or 304 when the client holds ``etag``
+    (tabulation/views/conditional.py). ``body`` is bytes, or a callable that
+    makes them (only when needed)."""
+
+    def build() -> HttpResponse:
         content = body() if callable(body) else body
-        response = HttpResponse(content, content_type="application/json")
-    response["ETag"] = etag
-    if last_modified is not None:
-        response["Last-Modified"] = http_date(last_modified)
-    patch_cache_control(response, public=True, max_age=MAX_AGE_SECONDS)
+        return HttpResponse(content, content_type="application/json")
+
+    response = conditional_response(request, etag=etag, published_at=published_at, build=build)
     response["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
     return response
 
@@ -263,6 +260,20 @@ def _document_or_404(slug: str, version: int | None = None) -> dict[str, Any]:
     return document
 
 
+def _latest_part_response(
+    request: HttpRequest, slug: str, part: str, encode: Callable[[dict[str, Any]], bytes]
+) -> HttpResponse:
+    """One view (``part``) of the latest snapshot of ``slug``, encoded only
+    when the client does not hold it already."""
+    document = _document_or_404(slug)
+    return _json_response(
+        request,
+        etag=snapshot_etag(slug, document["version"], part),
+        published_at=document["published_at"],
+        body=lambda: encode(document),
+    )
+
+
 class PublicReadView(APIView):
     """Anonymous, read-only, throttled; no authentication, so no session or
     token lookup can touch the database."""
@@ -270,6 +281,85 @@ class PublicReadView(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     throttle_classes = [PublicReadThrottle]
+
+
+def _url(request: HttpRequest, name: str, *args: Any) -> str:
+    return request.build_absolute_uri(reverse(name, args=args))
+
+
+# Stand-ins that the URL patterns accept (a slug, an int), put where a
+# template's {placeholder} goes and swapped for it after reversing.
+_STAND_INS = {"slug": "slug-stand-in", "code": "code-stand-in", "version": "987654321"}
+
+
+def _url_template(request: HttpRequest, name: str, *args: str) -> str:
+    """An absolute URL where an argument written ``"{slug}"``, ``"{code}"``
+    or ``"{version}"`` stays a placeholder (an RFC 6570 template)."""
+    placeholders = {arg: _STAND_INS[arg.strip("{}")] for arg in args if arg.startswith("{")}
+    url = _url(request, name, *(placeholders.get(arg, arg) for arg in args))
+    for placeholder, stand_in in placeholders.items():
+        url = url.replace(stand_in, placeholder)
+    return url
+
+
+class ApiRootView(PublicReadView):
+    """What the API offers, as links: a client starts here and follows them."""
+
+    @extend_schema(
+        operation_id="root_retrieve",
+        summary="The API's entry point: links to its endpoints",
+        responses={200: ApiRootSerializer, 429: THROTTLED},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        links = {
+            "elections": _url(request, "api-elections"),
+            "election": _url_template(request, "api-election", "{slug}"),
+            "results": _url_template(request, "api-results", "{slug}"),
+            "snapshots": _url_template(request, "api-results-snapshots", "{slug}"),
+            "snapshot": _url_template(request, "api-results-snapshot", "{slug}", "{version}"),
+            "mandates": _url_template(request, "api-results-mandates", "{slug}"),
+            "station": _url_template(request, "api-results-station", "{slug}", "{code}"),
+            "schema": _url(request, "api-schema"),
+            "docs": _url(request, "api-docs"),
+        }
+        response = HttpResponse(json_bytes({"version": "v1", "links": links}))
+        response["Content-Type"] = "application/json"
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+
+def _election_summary(request: HttpRequest, document: dict[str, Any]) -> dict[str, Any]:
+    """An election as its latest snapshot gives it, and where to read more."""
+    slug = document["election"]["slug"]
+    return {
+        **document["election"],
+        "status": document["status"],
+        "version": document["version"],
+        "published_at": document["published_at"],
+        "stations": {key: document["stations"][key] for key in ("counted", "total")},
+        "links": {
+            "results": _url(request, "api-results", slug),
+            "snapshots": _url(request, "api-results-snapshots", slug),
+            "mandates": _url(request, "api-results-mandates", slug),
+            "station": _url_template(request, "api-results-station", slug, "{code}"),
+        },
+    }
+
+
+class ElectionView(PublicReadView):
+    @extend_schema(
+        operation_id="elections_retrieve",
+        summary="One election: its rules, the state of its latest snapshot, links to its results",
+        parameters=[IF_NONE_MATCH],
+        responses=read_responses(PublishedElectionSummarySerializer),
+    )
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        return _latest_part_response(
+            request,
+            slug,
+            "election",
+            lambda document: json_bytes(_election_summary(request, document)),
+        )
 
 
 class ElectionListView(PublicReadView):
@@ -304,7 +394,7 @@ class ResultsView(PublicReadView):
 def _snapshot_response(request: HttpRequest, document: dict[str, Any]) -> HttpResponse:
     return _json_response(
         request,
-        etag='"{}-v{}"'.format(document["election"]["slug"], document["version"]),
+        etag=snapshot_etag(document["election"]["slug"], document["version"]),
         published_at=document["published_at"],
         body=lambda: _encoded(("results", *_identity(document)), document),
     )
@@ -337,7 +427,7 @@ class SnapshotListView(PublicReadView):
 
         return _json_response(
             request,
-            etag='"{}-snapshots-v{}"'.format(slug, newest["version"]),
+            etag=snapshot_etag(slug, newest["version"], "snapshots"),
             published_at=newest["published_at"],
             body=body,
         )
@@ -370,7 +460,7 @@ class StationView(PublicReadView):
         data = {"election": slug, "version": document["version"], **row}
         return _json_response(
             request,
-            etag='"{}-v{}-station-{}"'.format(slug, document["version"], code),
+            etag=snapshot_etag(slug, document["version"], "station", code),
             published_at=document["published_at"],
             body=lambda: json_bytes(data),
         )
@@ -417,10 +507,9 @@ class MandatesView(PublicReadView):
         responses=read_responses(PublishedMandatesSerializer),
     )
     def get(self, request: Request, slug: str) -> HttpResponse:
-        document = _document_or_404(slug)
-        return _json_response(
+        return _latest_part_response(
             request,
-            etag='"{}-v{}-mandates"'.format(slug, document["version"]),
-            published_at=document["published_at"],
-            body=lambda: _encoded(("mandates", *_identity(document)), _mandates_of(document)),
+            slug,
+            "mandates",
+            lambda document: _encoded(("mandates", *_identity(document)), _mandates_of(document)),
         )

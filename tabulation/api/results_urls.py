@@ -6,6 +6,7 @@ from tabulation.api import results
 
 urlpatterns = [
     path("elections/", results.ElectionListView.as_view(), name="api-elections"),
+    path("elections/<slug:slug>/", results.ElectionView.as_view(), name="api-election"),
     path(
         "elections/<slug:slug>/results/",
         results.ResultsView.as_view(),

@@ -249,3 +249,40 @@ class PublishedStationSerializer(serializers.Serializer):
     votes = serializers.DictField(child=serializers.IntegerField(min_value=0))
     findings = PublishedFindingSerializer(many=True, required=False)
     decisions = PublishedDecisionSerializer(many=True, required=False)
+
+
+class ApiRootLinksSerializer(serializers.Serializer):
+    elections = serializers.URLField(help_text="Every election with published results.")
+    election = serializers.CharField(help_text="One election: a URL template, {slug}.")
+    results = serializers.CharField(help_text="The latest snapshot of {slug}.")
+    snapshots = serializers.CharField(help_text="Every snapshot of {slug}, oldest first.")
+    snapshot = serializers.CharField(help_text="Snapshot {version} of {slug}.")
+    mandates = serializers.CharField(help_text="The councillors by list, {slug}.")
+    station = serializers.CharField(help_text="Station {code} of {slug}, latest snapshot.")
+    schema = serializers.URLField(help_text="This API's OpenAPI schema.")
+    docs = serializers.URLField(help_text="This API's documentation.")
+
+
+class ApiRootSerializer(serializers.Serializer):
+    """The API's entry point. URLs with {placeholders} are RFC 6570 templates."""
+
+    version = serializers.CharField()
+    links = ApiRootLinksSerializer()
+
+
+class PublishedElectionLinksSerializer(serializers.Serializer):
+    results = serializers.URLField()
+    snapshots = serializers.URLField()
+    mandates = serializers.URLField()
+    station = serializers.CharField(help_text="A URL template: put a station's code for {code}.")
+
+
+class PublishedElectionSummarySerializer(PublishedElectionDetailSerializer):
+    """One election: its rules (the ``election`` block of its latest snapshot),
+    where the count stands, and links to its results."""
+
+    status = serializers.ChoiceField(choices=["provisional", "official"], help_text=STATUS_HELP)
+    version = serializers.IntegerField(min_value=1, help_text="The latest snapshot.")
+    published_at = serializers.DateTimeField()
+    stations = PublishedCountedOfTotalSerializer()
+    links = PublishedElectionLinksSerializer()

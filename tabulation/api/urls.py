@@ -3,7 +3,11 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from tabulation.api.results import ApiRootView
+
 urlpatterns = [
+    # The entry point: links to the endpoints.
+    path("", ApiRootView.as_view(), name="api-root"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     # Record entry for clerks' field apps:

@@ -9,18 +9,16 @@ ever touches a published figure.
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 from typing import Any
 
 from django import template
-from django.conf import settings
-from django.urls import translate_url
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
 
 from tabulation.domain.codes import CHECKS
+from tabulation.domain.exact import share_percent
 from tabulation.domain.hemicycle import hemicycle
 from tabulation.templatetags.script import in_script
 
@@ -51,21 +49,15 @@ def share(value: Any) -> str:
     return number_format(number, decimal_pos=places, force_grouping=True)
 
 
-def share_of(part: int, whole: int) -> Decimal:
-    """``part`` as a percentage of ``whole``, exactly, rounded half-up to 2 places."""
-    if not whole:
-        return Decimal("0.00")
-    hundredths = Fraction(10_000 * part, whole) + Fraction(1, 2)
-    return Decimal(hundredths.numerator // hundredths.denominator).scaleb(-2)
-
-
 @register.simple_tag
 def percent_of(part: Any, whole: Any) -> str:
     """``part`` / ``whole`` as a localised percentage, for tables that publish
-    counts only (a list's share in a municipality)."""
-    if part is None or whole is None:
+    counts only (a list's share in a municipality), rounded as every
+    published share is (``share_percent``). A share of nothing counted
+    (``whole`` 0) is no figure yet: "–", not 0,00."""
+    if part is None or whole is None or not int(whole):
         return "–"
-    return share(share_of(int(part), int(whole)))
+    return share(share_percent(int(part), int(whole)))
 
 
 @register.filter
@@ -150,38 +142,6 @@ def hemicycle_svg(lists: list[dict[str, Any]], caption_id: str = "seats-caption"
         label,
         circles,
     )
-
-
-# Each language named in its own script, so a reader finds theirs whatever
-# the page's language is (not translated on purpose).
-LANGUAGE_NAMES = {"sr-latn": "Latinica", "sr": "Ћирилица", "en": "English"}
-# BCP 47 tags for the lang attribute: Django's "sr" is the Cyrillic script.
-HTML_LANG = {"sr-latn": "sr-Latn", "sr": "sr-Cyrl", "en": "en"}
-
-
-@register.simple_tag
-def html_lang() -> str:
-    language = get_language() or "sr-latn"
-    return HTML_LANG.get(language, language)
-
-
-@register.simple_tag(takes_context=True)
-def language_links(context: template.Context) -> list[dict[str, Any]]:
-    """This page in every language: plain links, so switching works without
-    JS or a form post, and every language version is a cacheable URL."""
-    request = context.get("request")
-    path = request.path if request is not None else "/"
-    current = get_language()
-    return [
-        {
-            "code": code,
-            "name": LANGUAGE_NAMES.get(code, name),
-            "lang": HTML_LANG.get(code, code),
-            "url": translate_url(path, code),
-            "current": code == current,
-        }
-        for code, name in settings.LANGUAGES
-    ]
 
 
 @register.filter

@@ -11,13 +11,16 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import http_date
+from django.utils.cache import patch_cache_control
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from tabulation.domain.record import RECORD_FIELDS
+from tabulation.models import AcceptedRecord
 from tabulation.selectors.open_data import OPEN_DATA_FILES, STATION_FILES
 from tabulation.selectors.open_data import open_data_file as open_data_file_bytes
 from tabulation.selectors.published import (
@@ -28,27 +31,24 @@ from tabulation.selectors.published import (
     published_stations_list,
     published_versions_list,
 )
+from tabulation.views.conditional import MAX_AGE_SECONDS, conditional_response, snapshot_etag
 
-# How long a browser or CDN may reuse a response without asking: short, so a
-# new snapshot reaches readers within seconds, long enough to absorb a crowd.
-MAX_AGE_SECONDS = 5
+__all__ = ["DECISION_KINDS", "MAX_AGE_SECONDS", "STATION_STATUSES"]
+
 # Bump when the page markup changes, so a revalidating browser gets the new page.
-PAGE_REVISION = "3"
+PAGE_REVISION = "4"
 # The results page names at most this many pending repeat votes (the soonest
 # first) and gives the count of the rest: the list must stay short.
 REPEAT_VOTES_LISTED = 10
+# The results and open-data pages name the newest few snapshots; every one is
+# in the paged index (a night publishes hundreds, and each stays downloadable).
+RECENT_SNAPSHOTS = 5
+SNAPSHOTS_PER_PAGE = 50
 
 # The station page and the data dictionary name each field of the paper record.
+# (field, label): the record's own names (tabulation/models.py, RecordFields).
 RECORD_FIELD_LABELS = [
-    ("registered", _("Registered voters")),
-    ("ballots_received", _("Ballots received")),
-    ("ballots_unused", _("Unused ballots")),
-    ("turned_out", _("Voters who turned out")),
-    ("ballots_in_box", _("Ballots in the box (voters who voted)")),
-    ("ballots_invalid", _("Invalid ballots")),
-    ("ballots_valid", _("Valid ballots")),
-    ("control_sheet_ok", _("Control sheet in order")),
-    ("board_signatures", _("Board members who signed")),
+    (name, capfirst(AcceptedRecord._meta.get_field(name).verbose_name)) for name in RECORD_FIELDS
 ]
 STATION_STATUSES = {
     "counted": _("Counted"),
@@ -75,33 +75,20 @@ FINDING_STATUSES = {"open": _("open"), "resolved": _("resolved"), "dismissed": _
 # --- Conditional responses -----------------------------------------------------------
 
 
-def _last_modified(document: dict[str, Any]) -> int:
-    # HTTP dates have whole seconds.
-    return int(datetime.fromisoformat(document["published_at"]).timestamp())
-
-
-def _etag(document: dict[str, Any], *parts: str) -> str:
-    return '"{}"'.format(
-        "-".join([document["election"]["slug"], f"v{document['version']}", *parts])
-    )
-
-
 def _cacheable(
     request: HttpRequest,
     document: dict[str, Any],
     build: Callable[[], HttpResponse],
     *parts: str,
 ) -> HttpResponse:
-    """``build()`` the response unless the client already has this version."""
-    etag = _etag(document, *parts)
-    last_modified = _last_modified(document)
-    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if response is None:
-        response = build()
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(last_modified)
-    patch_cache_control(response, public=True, max_age=MAX_AGE_SECONDS)
-    return response
+    """``build()`` the response unless the client already has this view of
+    this snapshot (tabulation/views/conditional.py)."""
+    return conditional_response(
+        request,
+        etag=snapshot_etag(document["election"]["slug"], document["version"], *parts),
+        published_at=document["published_at"],
+        build=build,
+    )
 
 
 def _page_parts() -> tuple[str, str]:
@@ -200,14 +187,24 @@ def _earlier_official(
     return earlier[-1] if earlier else None
 
 
+def _recent_versions(versions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The newest RECENT_SNAPSHOTS versions, newest first, and how many there
+    are in all (the rest are in the paged index, ``snapshots_page``)."""
+    return {
+        "recent_versions": list(reversed(versions[-RECENT_SNAPSHOTS:])),
+        "versions_count": len(versions),
+    }
+
+
 def results_page(request: HttpRequest, slug: str, version: int | None = None) -> HttpResponse:
     document = _document_or_404(slug, version)
     latest = version is None
 
     def build() -> HttpResponse:
         context = _results_context(document, latest=latest)
-        context["versions"] = published_versions_list(slug)
-        context["earlier_official"] = _earlier_official(document, context["versions"])
+        versions = published_versions_list(slug)
+        context.update(_recent_versions(versions))
+        context["earlier_official"] = _earlier_official(document, versions)
         return render(request, "results/election.html", context)
 
     return _cacheable(request, document, build, "page", *_page_parts())
@@ -252,7 +249,7 @@ def municipality_page(
         context = _results_context(document, latest=version is None)
         context.update(
             municipality=municipality,
-            stations=[row for row in stations if row.get("municipality") == code],
+            stations=[_as_shown(row) for row in stations if row.get("municipality") == code],
             station_statuses=STATION_STATUSES,
         )
         return render(request, "results/municipality.html", context)
@@ -275,6 +272,21 @@ def _earlier_rounds(station: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for item in station.get("earlier_rounds") or ()
     ]
+
+
+def _as_shown(station: dict[str, Any]) -> dict[str, Any]:
+    """A station's row as the pages show it. Until its record is counted the
+    record's fields are blank, but its registered voters are known from the
+    start: the register's figure (``registered_in_register``) stands in."""
+    if station.get("registered") is not None:
+        return station
+    return {**station, "registered": station.get("registered_in_register")}
+
+
+def _station_record(station: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """(label, value) of each field of a station's current record."""
+    shown = _as_shown(station)
+    return [(label, shown.get(field)) for field, label in RECORD_FIELD_LABELS]
 
 
 def station_page(
@@ -300,7 +312,7 @@ def station_page(
             station=station,
             municipality=municipality,
             status_label=STATION_STATUSES.get(station.get("status", ""), station.get("status")),
-            record=[(label, station.get(field)) for field, label in RECORD_FIELD_LABELS],
+            record=_station_record(station),
             earlier_rounds=_earlier_rounds(station),
             decision_kinds=DECISION_KINDS,
             finding_statuses=FINDING_STATUSES,
@@ -316,13 +328,34 @@ def open_data_page(request: HttpRequest, slug: str) -> HttpResponse:
     def build() -> HttpResponse:
         context = _results_context(document, latest=True)
         context.update(
-            versions=list(reversed(published_versions_list(slug))),
+            _recent_versions(published_versions_list(slug)),
             files=OPEN_DATA_FILES,
             record_fields=RECORD_FIELD_LABELS,
         )
         return render(request, "results/open_data.html", context)
 
     return _cacheable(request, document, build, "data", *_page_parts())
+
+
+def snapshots_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every published snapshot, newest first, SNAPSHOTS_PER_PAGE a page: a
+    link to each one's page and to each of its files."""
+    document = _document_or_404(slug)
+    paginator = Paginator(list(reversed(published_versions_list(slug))), SNAPSHOTS_PER_PAGE)
+    snapshots = paginator.get_page(request.GET.get("page"))
+
+    def build() -> HttpResponse:
+        context = _results_context(document, latest=True)
+        context.update(
+            snapshots=snapshots,
+            page_range=list(paginator.get_elided_page_range(snapshots.number)),
+            ellipsis=paginator.ELLIPSIS,
+            files=OPEN_DATA_FILES,
+        )
+        return render(request, "results/snapshots.html", context)
+
+    parts = ("snapshots", f"p{snapshots.number}", *_page_parts())
+    return _cacheable(request, document, build, *parts)
 
 
 # --- Open data downloads ---------------------------------------------------------

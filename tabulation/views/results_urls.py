@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:slug>/live/", results.results_live, name="live"),
     path("<slug:slug>/version/", results.results_version, name="version"),
     path("<slug:slug>/data/", results.open_data_page, name="open-data"),
+    path("<slug:slug>/snapshots/", results.snapshots_page, name="snapshots"),
     path("<slug:slug>/data/<str:filename>", results.open_data_file, name="file"),
     path(
         "<slug:slug>/data/v<int:version>/<str:filename>",

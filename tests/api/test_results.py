@@ -48,6 +48,51 @@ def test_elections_list_is_empty_before_anything_is_published(
     assert get_json(client, "/api/v1/elections/") == []
 
 
+def test_api_root_links_every_public_endpoint(client: Client, publish_dir: Any) -> None:
+    root = get_json(client, "/api/v1/")
+
+    assert root["version"] == "v1"
+    assert root["links"] == {
+        "elections": "http://testserver/api/v1/elections/",
+        "election": "http://testserver/api/v1/elections/{slug}/",
+        "results": "http://testserver/api/v1/elections/{slug}/results/",
+        "snapshots": "http://testserver/api/v1/elections/{slug}/snapshots/",
+        "snapshot": "http://testserver/api/v1/elections/{slug}/snapshots/{version}/",
+        "mandates": "http://testserver/api/v1/elections/{slug}/mandates/",
+        "station": "http://testserver/api/v1/elections/{slug}/stations/{code}/",
+        "schema": "http://testserver/api/v1/schema/",
+        "docs": "http://testserver/api/v1/docs/",
+    }
+
+
+def test_election_detail_gives_its_rules_its_latest_snapshot_and_links(
+    client: Client, published: Any
+) -> None:
+    election = get_json(client, f"/api/v1/elections/{SLUG}/")
+
+    assert election == {
+        "slug": SLUG,
+        "name": "Skupština Novog Grada",
+        "date": "2024-06-02",
+        "seats": 25,
+        "threshold_percent": "3",
+        "minority_bonus_percent": "35",
+        "status": "provisional",
+        "version": 1,
+        "published_at": "2024-06-02T20:04:05.123456+00:00",
+        "stations": {"counted": 4, "total": 6},
+        "links": {
+            "results": f"http://testserver/api/v1/elections/{SLUG}/results/",
+            "snapshots": f"http://testserver/api/v1/elections/{SLUG}/snapshots/",
+            "mandates": f"http://testserver/api/v1/elections/{SLUG}/mandates/",
+            "station": f"http://testserver/api/v1/elections/{SLUG}/stations/{{code}}/",
+        },
+    }
+    for url in election["links"].values():
+        if "{" not in url:
+            assert client.get(url).status_code == 200, url
+
+
 def test_results_carry_the_latest_snapshot_totals(client: Client, published: Any) -> None:
     results = get_json(client, RESULTS_URL)
 
@@ -212,6 +257,7 @@ def test_a_station_not_counted_has_a_status_and_no_figures(client: Client, publi
 @pytest.mark.parametrize(
     "url",
     [
+        "/api/v1/elections/no-such-election/",
         "/api/v1/elections/no-such-election/results/",
         "/api/v1/elections/no-such-election/snapshots/",
         f"/api/v1/elections/{SLUG}/snapshots/99/",
@@ -232,6 +278,7 @@ def test_unknown_election_version_or_station_is_404(
     "url",
     [
         "/api/v1/elections/",
+        f"/api/v1/elections/{SLUG}/",
         RESULTS_URL,
         f"/api/v1/elections/{SLUG}/snapshots/",
         f"/api/v1/elections/{SLUG}/snapshots/1/",
@@ -279,7 +326,9 @@ def test_read_api_makes_no_database_query(
 ) -> None:
     with django_assert_num_queries(0):
         for url in (
+            "/api/v1/",
             "/api/v1/elections/",
+            f"/api/v1/elections/{SLUG}/",
             RESULTS_URL,
             f"/api/v1/elections/{SLUG}/snapshots/",
             f"/api/v1/elections/{SLUG}/snapshots/1/",
@@ -304,7 +353,9 @@ def test_openapi_schema_validates_and_documents_the_read_api(tmp_path: Any) -> N
 
     schema = yaml.safe_load(path.read_text())
     assert {
+        "/api/v1/",
         "/api/v1/elections/",
+        "/api/v1/elections/{slug}/",
         "/api/v1/elections/{slug}/results/",
         "/api/v1/elections/{slug}/snapshots/",
         "/api/v1/elections/{slug}/snapshots/{version}/",

@@ -534,7 +534,9 @@ def test_open_data_page_marks_provisional_mandates_and_explains_the_file(
 
     rows = {
         version: row
-        for version, row in re.findall(r'<tr><th scope="row">(\w+)</th>(.*?)</tr>', html, re.S)
+        for version, row in re.findall(
+            r'<tr><th scope="row">(?:<a [^>]*>Snapshot )?(\w+)(?:</a>)?</th>(.*?)</tr>', html, re.S
+        )
     }
     assert f'href="/en/results/{SLUG}/data/mandates.csv"' in rows["latest"]
     assert "mandates.csv</a> <span" not in rows["latest"]  # official: not marked

@@ -16,7 +16,7 @@ from tabulation.selectors.published import published_memo_clear
 from tabulation.services import tabulation as tabulation_service
 from tabulation.services.publishing import snapshot_publish
 from tabulation.services.tabulation import tabulation_compute
-from tabulation.templatetags.results import share_of
+from tabulation.templatetags.results import percent_of
 from tabulation.templatetags.script import in_script
 from tests.annulment_setup import Annulment, annul, counted_election
 from tests.published import (  # noqa: F401 - fixtures
@@ -119,18 +119,28 @@ def test_pending_repeat_vote_is_noted(client: Client, published: Any) -> None:
     assert "cukarica-002" in text
 
 
-def test_municipality_table_gives_turnout_shares_and_the_leader(
+def test_municipality_table_gives_turnout_the_leader_and_each_lists_share(
     client: Client, published: Any
 ) -> None:
     html = page(client, PAGE)
-    row = re.search(r"<tr>\s*<th scope=\"row\"><a href=\"[^\"]*vozdovac/\">.*?</tr>", html, re.S)
-    assert row is not None
-    cells = text_of(row.group(0)).split()
+    body = municipality_rows(html, "vozdovac")
+    first = text_of(body.split("</tr>")[0]).split()
 
-    # registered, turnout, the four lists' shares of voters who voted, leader, lead
-    assert cells[:5] == ["Voždovac", "2", "/", "2", "2.100"]
-    assert "59,38" in cells and "52,29" in cells and "26,55" in cells
-    assert cells[-1] == "320"
+    # counted of all, registered, turnout, the leader (number and name), the lead
+    assert first[:7] == ["Voždovac", "2", "/", "2", "2.100", "59,38", "%"]
+    assert first[7:] == ["1.", "Srbija", "ne", "sme", "da", "stane", "320"]
+    # the row under it: each list's share of voters who voted
+    shares = dict(re.findall(r'<li data-list="(\d+)">.*?</abbr> ([^<]*)</li>', body))
+    assert shares == {"1": "52,29 %", "2": "26,55 %", "3": "16,49 %", "4": "2,65 %"}
+
+
+def municipality_rows(html: str, code: str) -> str:
+    """The rows of one municipality in the results page's table."""
+    body = re.search(
+        rf'<tbody class="municipality" data-municipality="{code}">(.*?)</tbody>', html, re.S
+    )
+    assert body is not None, code
+    return body.group(1)
 
 
 def test_a_municipality_with_no_station_counted_yet_shows_no_leader(
@@ -179,7 +189,7 @@ def test_station_page_shows_every_field_findings_and_decisions(
         ("Primljeni glasački listići", "900"),
         ("Neupotrebljeni glasački listići", "349"),
         ("Birači koji su izašli na izbore", "553"),
-        ("Glasački listići u glasačkoj kutiji (birači koji su glasali)", "551"),
+        ("Glasački listići u glasačkoj kutiji", "551"),
         ("Nevažeći glasački listići", "11"),
         ("Važeći glasački listići", "540"),
         ("Kontrolni list ispravan", "da"),
@@ -334,12 +344,13 @@ def test_in_script_transliterates_only_on_cyrillic_pages() -> None:
         assert in_script(None) == ""
 
 
-def test_share_of_rounds_half_up_exactly() -> None:
-    assert str(share_of(1, 8)) == "12.50"
-    assert str(share_of(1, 3)) == "33.33"
-    assert str(share_of(2, 3)) == "66.67"
-    assert str(share_of(1, 800)) == "0.13"  # 0.125 rounds up
-    assert str(share_of(0, 0)) == "0.00"
+def test_a_share_on_the_page_rounds_as_published_and_nothing_counted_is_a_dash() -> None:
+    with translation.override("en"):
+        assert percent_of(1, 8) == "12.50"
+        assert percent_of(2, 3) == "66.67"
+        assert percent_of(1, 800) == "0.13"  # 0.125 rounds up, as share_percent does
+        assert percent_of(0, 0) == "–"  # no voter counted yet: no share, not 0.00
+        assert percent_of(None, 10) == "–"
 
 
 @pytest.mark.parametrize("seats", [[1], [13, 7, 4, 1], [64, 21, 14, 10, 1], [250]])
@@ -406,7 +417,7 @@ def test_station_page_shows_the_annulled_round_below_the_current_one(
         ("Ballots received", "1,010"),
         ("Unused ballots", "410"),
         ("Voters who turned out", "601"),
-        ("Ballots in the box (voters who voted)", "600"),
+        ("Ballots in the box", "600"),
         ("Invalid ballots", "12"),
         ("Valid ballots", "588"),
         ("Control sheet in order", "yes"),
@@ -416,9 +427,10 @@ def test_station_page_shows_the_annulled_round_below_the_current_one(
     assert "Votes for each list in round 1 (not counted)" in section
     assert "1 Lista 1 300" in section and "2 Lista 2 200" in section and "3 Lista 3 88" in section
     assert "Findings in round 1" in section and "R4" in section
-    # The current round has no figures yet.
+    # The current round has no figures yet but its registered voters.
     current = text[: text.index("Round 1: annulled")]
-    assert "Ballots in the box (voters who voted) –" in current
+    assert "Ballots in the box –" in current
+    assert "Registered voters 1,000" in current
     assert "Annulment and repeat vote ordered" in text  # the decision, under decisions
 
 
@@ -427,8 +439,8 @@ def test_station_page_in_serbian_shows_round_one_figures_with_the_paper_labels(
 ) -> None:
     text = text_of(page(client, f"/results/{annulled.slug}/stations/{annulled.code}/"))
 
-    assert "Glasački listići u glasačkoj kutiji (birači koji su glasali) 600" in text
-    assert "Glasački listići u glasačkoj kutiji (birači koji su glasali) –" in text  # round 2
+    assert "Glasački listići u glasačkoj kutiji 600" in text
+    assert "Glasački listići u glasačkoj kutiji –" in text  # round 2
     assert "8.12.2026." in text  # the repeat vote's date, in the Serbian short format
 
 
@@ -444,7 +456,7 @@ def test_results_page_names_the_pending_repeat_vote_and_its_date(
     # Round 1's votes are in no total: list 1 has only the other station's 100.
     row = re.search(r'<tr data-list="1">.*?</tr>', html, re.S)
     assert row is not None
-    assert text_of(row.group(0)).split()[3] == "100"
+    assert '<td class="num" data-figure="votes">100</td>' in row.group(0)
     assert "1 of 2" in text  # stations counted
 
 
