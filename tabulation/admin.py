@@ -15,6 +15,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.http import HttpRequest
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import TokenProxy
 
 from tabulation import models
 from tabulation.api.results import client_address
@@ -344,3 +347,12 @@ class GroupAdmin(AuditedAdmin, DjangoGroupAdmin):
         if not request.user.is_superuser:
             readonly.append("permissions")
         return readonly
+
+
+# Accounts' secrets have no admin pages: an API token is issued, and a lost
+# second factor reset, only by the audited commands `issue_token` and
+# `reset_second_factor` (docs/security.md). The pages DRF and django-otp add
+# would hand out tokens unaudited and show members' authenticator keys.
+for _secret_model in (TokenProxy, TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_secret_model):
+        admin.site.unregister(_secret_model)
