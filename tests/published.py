@@ -1,30 +1,59 @@
-"""A realistic published snapshot for the tests of the public pages and the read API.
+"""The published snapshots that the tests of the public pages and the read API read.
 
-``small_election(version)`` builds the document of docs/results-format.md and
-its station rows for a small election (3 municipalities, 6 stations, 4 lists,
-one of them a national minority list), with seats from the real domain
-allocation. ``publish(document, stations)`` writes them to the read side
-exactly as publishing does: the cache keys and the files in PUBLISH_DIR.
+The application's own: ``novi_grad()`` builds a small election with the
+factories (3 municipalities, 6 stations, 4 lists, one of them a national
+minority list), clerks enter the stations' records through record entry
+(``services/records.py``), the commission annuls a round through its
+service, and ``tabulate_and_publish`` runs tabulation
+(``services/tabulation.py``) and publishing (``services/publishing.py``) as a
+run of the task does. A change in tabulation or publishing that breaks a
+page or an answer of the API fails a test.
 
-Version 1: four stations counted, one awaiting its record, one held.
-Version 2: five counted, the held station annulled with a repeat vote ordered.
+Snapshot 1 (``published``): four stations counted, one awaiting its record,
+one held (its record has more ballots in the box than voters who turned out:
+R1). Snapshot 2 (``publish_version_2``): the fifth station counted, the held
+one's round annulled on R1 with a repeat vote ordered.
+
+``small_election(version)`` and ``publish`` below are hand-built documents,
+kept for the official results' tests, which store certified documents
+themselves.
 """
 
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 
+from tabulation import models
 from tabulation.domain.exact import fraction_to_string, share_percent
 from tabulation.domain.seats import ElectoralList, allocate_seats
 from tabulation.selectors.published import published_memo_clear
+from tabulation.services import tabulation as tabulation_service
+from tabulation.services.decisions import station_annul
+from tabulation.services.publishing import snapshot_publish
+from tabulation.services.records import record_submit
+from tabulation.services.roles import clerk_assign, ensure_roles
+from tests.factories import (
+    ElectionFactory,
+    ElectoralListFactory,
+    MunicipalityFactory,
+    PollingStationFactory,
+    StationRoundFactory,
+    UserFactory,
+)
 
 SLUG = "novi-grad-2024"
 SEATS = 25
@@ -60,6 +89,132 @@ RECORD_FIELDS = [
     "control_sheet_ok",
     "board_signatures",
 ]
+
+
+# --- The application's own snapshots ----------------------------------------------
+
+HELD = "cukarica-002"  # its record: more ballots in the box than voters who turned out
+AWAITING = "zvezdara-002"  # counted only in snapshot 2
+ANNULMENT_REASON = "Ballots in the box exceed voters who turned out (Art. 116)."
+
+
+@dataclass
+class NoviGrad:
+    election: models.Election
+    stations: dict[str, models.PollingStation]
+    clerks: dict[str, Any]  # by municipality code
+    member: Any
+    snapshots: list[tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
+
+
+def novi_grad() -> NoviGrad:
+    """The small election in the database, every station awaiting its record.
+    Single entry, so one clerk's entry is the accepted record."""
+    ensure_roles()
+    election = ElectionFactory(
+        slug=SLUG,
+        name="Skupština Novog Grada",
+        date=date(2024, 6, 2),
+        seats=SEATS,
+        threshold_percent=Decimal("3.00"),
+        minority_bonus_percent=Decimal("35.00"),
+        entry_mode=models.Election.EntryMode.SINGLE,
+        status=models.Election.Status.COUNTING,
+    )
+    for item in LISTS:
+        ElectoralListFactory(election=election, ballot_carrier="Nosilac liste", **item)
+    member = UserFactory(username="member-novi-grad", is_staff=True)
+    member.groups.add(Group.objects.get(name="commission member"))
+    made = NoviGrad(election=election, stations={}, clerks={}, member=member)
+    for municipality_fields in MUNICIPALITIES:
+        own = [row for row in STATIONS if row[1] == municipality_fields["code"]]
+        municipality = MunicipalityFactory(
+            election=election, registered=sum(row[4] for row in own), **municipality_fields
+        )
+        clerk = UserFactory(username=f"clerk-{municipality.code}")
+        clerk_assign(actor=None, user=clerk, election=election, municipality=municipality)
+        made.clerks[municipality.code] = clerk
+        for code, _municipality, number, name, registered, _votes, _invalid in own:
+            station = PollingStationFactory(
+                municipality=municipality,
+                election=election,
+                code=code,
+                number=number,
+                name=name,
+                address=f"Ulica {number}",
+                registered=registered,
+            )
+            StationRoundFactory(station=station, number=1)
+            made.stations[code] = station
+    return made
+
+
+def station_enter(made: NoviGrad, code: str) -> None:
+    """The station's clerk enters its record (STATIONS) through record entry:
+    ballots received as registered, two voters who took no ballot to the box.
+    The held station's record says 5 voters turned out fewer than the ballots
+    in the box (R1)."""
+    row = next(row for row in STATIONS if row[0] == code)
+    _code, municipality, _number, _name, registered, votes, invalid = row
+    in_box = sum(votes) + invalid
+    values = {
+        "registered": registered,
+        "ballots_received": registered,
+        "ballots_unused": registered - in_box,
+        "turned_out": in_box - 5 if code == HELD else in_box + 2,
+        "ballots_in_box": in_box,
+        "ballots_invalid": invalid,
+        "ballots_valid": sum(votes),
+        "control_sheet_ok": True,
+        "board_signatures": 5,
+    }
+    record_submit(
+        actor=made.clerks[municipality],
+        station=made.stations[code],
+        values=values,
+        votes=[(number, count) for number, count in enumerate(votes, start=1)],
+        idempotency_key=uuid.uuid4().hex,
+    )
+
+
+def tabulate_and_publish(made: NoviGrad) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Tabulate and publish as a run of the tabulation task does; the
+    published document and station rows."""
+    outcome = tabulation_service.tabulation_compute(election_id=made.election.pk)
+    assert outcome.snapshot is not None and outcome.stations is not None
+    snapshot_publish(snapshot=outcome.snapshot, stations=outcome.stations)
+    published_memo_clear()
+    made.snapshots.append((outcome.snapshot.payload, outcome.stations))
+    return made.snapshots[-1]
+
+
+def publish_version_1(made: NoviGrad) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Every station entered but ``AWAITING``; ``HELD`` is held."""
+    with mock.patch.object(tabulation_service, "tabulation_enqueue", return_value=True):
+        for code in made.stations:
+            if code != AWAITING:
+                station_enter(made, code)
+    return tabulate_and_publish(made)
+
+
+def publish_version_2(made: NoviGrad) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``AWAITING`` counted; the commission annuls ``HELD``'s round on R1 and
+    orders the repeat vote a week from today."""
+    today = date.today()
+    with mock.patch.object(tabulation_service, "tabulation_enqueue", return_value=True):
+        station_enter(made, AWAITING)
+        station_annul(
+            actor=made.member,
+            station=made.stations[HELD],
+            ground="R1",
+            voting_date=today + timedelta(days=7),
+            reason=ANNULMENT_REASON,
+            today=today,
+        )
+    return tabulate_and_publish(made)
+
+
+# --- Hand-built documents (the official results' tests) ----------------------------
 
 
 def _status(code: str, version: int) -> str:
@@ -327,9 +482,13 @@ def publish_dir_fixture(settings: Any, tmp_path: Path) -> Iterator[Path]:
     published_memo_clear()
 
 
+@pytest.fixture(name="novi_grad")
+def novi_grad_fixture(db: None, publish_dir: Path) -> NoviGrad:
+    """The small election in the database, nothing entered or published yet."""
+    return novi_grad()
+
+
 @pytest.fixture(name="published")
-def published_fixture(publish_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Snapshot 1 of the small election, published."""
-    document, stations = small_election(1)
-    publish(document, stations)
-    return document, stations
+def published_fixture(novi_grad: NoviGrad) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Snapshot 1 of the small election, tabulated and published by the application."""
+    return publish_version_1(novi_grad)

@@ -4,27 +4,37 @@ import csv
 import io
 import json
 import re
+from datetime import date, timedelta
 from typing import Any
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import translation
 
 from tabulation.domain.hemicycle import hemicycle, row_count
 from tabulation.selectors.published import published_memo_clear
 from tabulation.services import tabulation as tabulation_service
+from tabulation.services.decisions import station_annul
 from tabulation.services.publishing import snapshot_publish
+from tabulation.services.roles import ensure_roles
 from tabulation.services.tabulation import tabulation_compute
 from tabulation.templatetags.results import percent_of
 from tabulation.templatetags.script import in_script
 from tests.annulment_setup import Annulment, annul, counted_election
+from tests.factories import UserFactory
+from tests.factories_records import record_accept
+from tests.factories_records import small_election as election_in_database
 from tests.published import (  # noqa: F401 - fixtures
     SLUG,
-    publish,
+    NoviGrad,
+    novi_grad_fixture,
     publish_dir_fixture,
+    publish_version_2,
     published_fixture,
-    small_election,
+    station_enter,
+    tabulate_and_publish,
 )
 
 pytestmark = pytest.mark.django_db
@@ -110,8 +120,8 @@ def test_language_links_lead_to_the_same_page_in_each_language(
     assert f'href="/sr{PAGE}"' in html and f'href="/en{PAGE}"' in html
 
 
-def test_pending_repeat_vote_is_noted(client: Client, published: Any) -> None:
-    publish(*small_election(2))
+def test_pending_repeat_vote_is_noted(client: Client, published: Any, novi_grad: NoviGrad) -> None:
+    publish_version_2(novi_grad)
 
     text = text_of(page(client, PAGE))
 
@@ -143,31 +153,25 @@ def municipality_rows(html: str, code: str) -> str:
     return body.group(1)
 
 
-def test_a_municipality_with_no_station_counted_yet_shows_no_leader(
-    client: Client, publish_dir: Any
+def test_a_municipality_with_nothing_counted_shows_dashes_not_zeros(
+    client: Client, novi_grad: NoviGrad
 ) -> None:
-    document, stations = small_election()
-    first = document["municipalities"][0]
-    first.update(
-        stations={"counted": 0, "total": first["stations"]["total"]},
-        registered_counted=0,
-        turned_out=0,
-        voted=0,
-        invalid=0,
-        valid=0,
-        votes={number: 0 for number in first["votes"]},
-        leader=None,
-    )
-    publish(document, stations)
+    with mock.patch.object(tabulation_service, "tabulation_enqueue", return_value=True):
+        station_enter(novi_grad, "vozdovac-001")
+    tabulate_and_publish(novi_grad)
 
-    html = page(client, PAGE)
+    html = page(client, f"/en{PAGE}")
 
-    row = re.search(
-        r"<tr>\s*<th scope=\"row\"><a href=\"[^\"]*/" + first["code"] + r"/\">.*?</tr>", html, re.S
-    )
-    assert row is not None
-    assert text_of(row.group(0)).split()[-2:] == ["–", "–"]
-    assert page(client, f"/results/{SLUG}/municipalities/{first['code']}/")
+    body = municipality_rows(html, "zvezdara")
+    # counted of all, registered, turnout, leader, lead: nothing counted, no share
+    assert text_of(body).split() == ["Zvezdara", "0", "/", "2", "2,300", "–", "–", "–"]
+    assert "<li" not in body  # no row of shares
+    assert "0.00" not in text_of(municipality_rows(html, "cukarica"))
+    municipality = text_of(page(client, f"/en{PAGE}municipalities/zvezdara/"))
+    assert "Voters who turned out –" in municipality
+    assert "0.00" not in municipality
+    # Each station's registered voters are known from the register.
+    assert "Gimnazija Zvezdara Awaiting the record 1,000 – – –" in municipality
 
 
 def test_municipality_page_lists_every_station(client: Client, published: Any) -> None:
@@ -196,9 +200,24 @@ def test_station_page_shows_every_field_findings_and_decisions(
         ("Članovi biračkog odbora koji su potpisali zapisnik", "5"),
     ]:
         assert f"{label} {value}" in text
-    assert "C2" in text
-    assert "Broj birača koji su izašli na izbore nije upisan, ostali podaci su usklađeni" in text
-    assert "Ispravka" in text and "Turned out taken from the excerpt" in text
+    assert "Provere nisu utvrdile ništa u ovom zapisniku." in text
+
+
+def test_held_then_annulled_station_page_shows_its_finding_and_the_decision(
+    client: Client, published: Any, novi_grad: NoviGrad
+) -> None:
+    held = text_of(page(client, f"/en{PAGE}stations/cukarica-002/"))
+    assert "Status: Held for a commission decision · round 1" in held
+    assert "Registered voters 1,100" in held  # from the register: no record counted
+    assert "R1 More ballots in the box than voters who turned out" in held
+
+    publish_version_2(novi_grad)
+
+    annulled = text_of(page(client, f"/en{PAGE}stations/cukarica-002/"))
+    assert "Status: Awaiting the record · round 2" in annulled
+    assert "Round 1: annulled ( R1 )" in annulled
+    assert "Annulment and repeat vote ordered" in annulled
+    assert "Ballots in the box exceed voters who turned out (Art. 116)." in annulled
 
 
 @pytest.mark.parametrize(
@@ -231,7 +250,7 @@ def test_page_etag_differs_by_language(client: Client, published: Any) -> None:
 
 
 def test_version_endpoint_and_live_fragment_follow_the_latest_snapshot(
-    client: Client, published: Any
+    client: Client, published: Any, novi_grad: NoviGrad
 ) -> None:
     first = client.get(f"{PAGE}version/")
     assert first.json()["version"] == 1
@@ -239,12 +258,12 @@ def test_version_endpoint_and_live_fragment_follow_the_latest_snapshot(
         client.get(f"{PAGE}version/", headers={"If-None-Match": first["ETag"]}).status_code == 304
     )
 
-    publish(*small_election(2))
+    document, _stations = publish_version_2(novi_grad)
 
     assert client.get(f"{PAGE}version/", headers={"If-None-Match": first["ETag"]}).json() == {
         "version": 2,
         "status": "provisional",
-        "published_at": "2024-06-02T21:04:05.123456+00:00",
+        "published_at": document["published_at"],
     }
     fragment = page(client, f"{PAGE}live/")
     assert "<html" not in fragment
@@ -252,8 +271,10 @@ def test_version_endpoint_and_live_fragment_follow_the_latest_snapshot(
     assert "1.910" in fragment  # list 1 with five stations counted
 
 
-def test_latest_page_polls_and_an_earlier_one_does_not(client: Client, published: Any) -> None:
-    publish(*small_election(2))
+def test_latest_page_polls_and_an_earlier_one_does_not(
+    client: Client, published: Any, novi_grad: NoviGrad
+) -> None:
+    publish_version_2(novi_grad)
 
     assert f'data-poll-url="/results/{SLUG}/version/"' in page(client, PAGE)
     earlier = page(client, f"{PAGE}v1/")
@@ -282,8 +303,10 @@ def test_pages_work_without_the_database(
 # --- Open data ---------------------------------------------------------------
 
 
-def test_open_data_page_links_every_file_of_every_snapshot(client: Client, published: Any) -> None:
-    publish(*small_election(2))
+def test_open_data_page_links_every_file_of_every_snapshot(
+    client: Client, published: Any, novi_grad: NoviGrad
+) -> None:
+    publish_version_2(novi_grad)
 
     html = page(client, f"{PAGE}data/")
 
@@ -318,9 +341,9 @@ def test_municipalities_csv_has_votes_in_list_columns(client: Client, published:
 
 
 def test_stations_files_of_an_earlier_snapshot_stay_as_published(
-    client: Client, published: Any
+    client: Client, published: Any, novi_grad: NoviGrad
 ) -> None:
-    publish(*small_election(2))
+    publish_version_2(novi_grad)
 
     earlier = list(
         csv.DictReader(io.StringIO(client.get(f"{PAGE}data/v1/stations.csv").content.decode()))
@@ -463,30 +486,50 @@ def test_results_page_names_the_pending_repeat_vote_and_its_date(
 def test_results_page_lists_at_most_ten_repeat_votes_the_soonest_first(
     client: Client, publish_dir: Any
 ) -> None:
-    document, stations = small_election(2)
-    document["pending_repeat_votes"] = [
-        {
-            "station": f"station-{number:02d}",
-            "round": 2,
-            "ordered_at": "2024-06-03T10:00:00+02:00",
-            # 12 stations: two without a date, the others from 20 June down to 11 June.
-            "voting_date": None if number in (1, 2) else f"2024-06-{23 - number:02d}",
-        }
-        for number in range(1, 13)
-    ]
-    publish(document, stations)
+    """12 stations annulled, repeat votes from tomorrow (the 12th station) to
+    the tenth day (the first three): ten are named, the soonest first."""
+    today = date.today()
+    with mock.patch.object(tabulation_service, "tabulation_enqueue", return_value=True):
+        made = election_in_database(municipalities=1, stations_per_municipality=12, lists=3)
+        member = commission_member(made.election.slug)
+        for number, station in enumerate(made.stations, start=1):
+            record_accept(made.rounds[station.code], {1: 300, 2: 200, 3: 88})
+            station_annul(
+                actor=member,
+                station=station,
+                ground="R4",
+                voting_date=today + timedelta(days=min(10, 13 - number)),
+                reason="An unlisted voter was let vote (Art. 115).",
+                today=today,
+            )
+    tabulate_and_publish_election(made.election)
 
-    html = page(client, f"/en{PAGE}")
+    html = page(client, f"/en/results/{made.election.slug}/")
 
     notice = re.search(r'<div class="notice" id="repeat-votes">.*?</div>', html, re.S)
     assert notice is not None
-    listed = re.findall(r"stations/(station-\d+)/", notice.group(0))
-    assert listed == [f"station-{number:02d}" for number in range(12, 2, -1)]
+    listed = re.findall(r"stations/[a-z0-9-]+-(\d{3})/", notice.group(0))
+    assert listed[:9] == [f"{number:03d}" for number in range(12, 3, -1)]
+    assert len(listed) == 10 and listed[9] in {"001", "002", "003"}
     text = text_of(notice.group(0))
     assert "Repeat votes are pending at 12 polling stations:" in text
-    assert "station-12 (round 2, voting on 06/11/2024)" in text
+    tomorrow = (today + timedelta(days=1)).strftime("%m/%d/%Y")
+    assert f"-m1-012 (round 2, voting on {tomorrow})" in text
     assert "…and 2 more polling stations." in text
-    assert f'href="/en/results/{SLUG}/data/"' in notice.group(0)
+    assert f'href="/en/results/{made.election.slug}/data/"' in notice.group(0)
+
+
+def commission_member(slug: str) -> Any:
+    ensure_roles()
+    member = UserFactory(username=f"member-{slug}")
+    member.groups.add(Group.objects.get(name="commission member"))
+    return member
+
+
+def tabulate_and_publish_election(election: Any) -> None:
+    outcome = tabulation_compute(election_id=election.pk)
+    snapshot_publish(snapshot=outcome.snapshot, stations=outcome.stations)
+    published_memo_clear()
 
 
 def test_open_data_page_lists_the_earlier_rounds_file(client: Client, annulled: Annulment) -> None:
