@@ -4,8 +4,9 @@
 
 Reads `belgrade-2023/figures/` (a copy of the figures published by the City
 Electoral Commission: lists and municipalities) and writes the import CSV set
-(docs/import-format.md) plus `results.csv`, plausible per-station results for
-a results player. Deterministic: the same seed gives the same bytes, so the
+(docs/import-format.md) plus `results.csv`, each station's true record: what
+`manage.py simulate_night` has the clerks type (and the commission restore
+where the night's problems change it). Deterministic: the same seed gives the same bytes, so the
 output is committed and reviewed like code. Plain Python, no Django.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import math
 import random
 from collections.abc import Sequence
@@ -422,19 +424,24 @@ def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]
 
 
 def station_result(
-    rng: random.Random, station: Station, lists: list[ListFigures]
+    rng: random.Random,
+    station: Station,
+    lists: list[ListFigures],
+    turnout_percent: float,
+    leanings: Sequence[float],
 ) -> dict[str, object]:
-    """A consistent record around the municipality's turnout and shares."""
+    """A consistent record at ``turnout_percent`` with the municipality's
+    shares times ``leanings`` (one factor a list): the paper as the board
+    should have written it."""
     municipality = station.municipality
-    turnout = min(max(rng.gauss(float(municipality.turnout_percent), 5.0), 25.0), 90.0) / 100
-    ballots_in_box = round(station.registered * turnout)
-    turned_out = ballots_in_box + rng.choice((0, 0, 0, 1, 1, 2))
+    ballots_in_box = round(station.registered * turnout_percent / 100)
+    turned_out = min(ballots_in_box + rng.choice((0, 0, 0, 1, 1, 2)), station.registered)
     ballots_received = math.ceil(station.registered / 10) * 10 + rng.choice((0, 10, 20))
     ballots_invalid = round(ballots_in_box * rng.uniform(0.015, 0.025))
     ballots_valid = ballots_in_box - ballots_invalid
     weights = [
-        float(municipality.shares[lst.ballot_number]) * max(rng.gauss(1.0, 0.12), 0.05)
-        for lst in lists
+        float(municipality.shares[lst.ballot_number]) * leaning
+        for lst, leaning in zip(lists, leanings, strict=True)
     ]
     votes = apportion(ballots_valid, weights)
     return {
@@ -453,18 +460,56 @@ def station_result(
     }
 
 
-def add_demo_errors(rng: random.Random, results: list[dict[str, object]]) -> None:
-    """Three stations with a deliberate annulment ground, for demo realism."""
-    chosen = rng.sample(range(len(results)), 3)
-    r1, r3, r2 = (results[index] for index in chosen)
-    r1["turned_out"] = int(r1["ballots_in_box"]) - 7  # type: ignore[call-overload]
-    r1["demo_note"] = "R1: ballots_in_box > turned_out (deliberate demo error)"
-    r3["ballots_unused"] = int(r3["ballots_unused"]) + 15  # type: ignore[call-overload]
-    r3["demo_note"] = (
-        "R3: ballots_unused + ballots_in_box > ballots_received (deliberate demo error)"
+def _centred(values: list[float], weights: list[float], centre: float) -> list[float]:
+    """``values`` shifted so that their weighted mean is ``centre``."""
+    mean = sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
+    return [value + centre - mean for value in values]
+
+
+def municipality_results(
+    rng: random.Random, stations: list[Station], lists: list[ListFigures]
+) -> list[dict[str, object]]:
+    """Each station around its municipality: turnout with σ 5 points, each
+    list's share perturbed by ~12 %; both centred on the municipality, so
+    that the demo's municipality table comes out close to the published one
+    however few its stations."""
+    results: list[dict[str, object]] = []
+    for _code, grouped in itertools.groupby(stations, key=lambda item: item.municipality.code):
+        group = list(grouped)
+        municipality = group[0].municipality
+        registered = [float(station.registered) for station in group]
+        published = float(municipality.turnout_percent)
+        turnouts = _centred([rng.gauss(published, 5.0) for _ in group], registered, published)
+        voters = [r * t for r, t in zip(registered, turnouts, strict=True)]
+        columns = [
+            _centred([max(rng.gauss(1.0, 0.12), 0.05) for _ in group], voters, 1.0) for _ in lists
+        ]
+        for index, station in enumerate(group):
+            turnout = min(max(turnouts[index], 25.0), 90.0)
+            leanings = [max(column[index], 0.05) for column in columns]
+            results.append(station_result(rng, station, lists, turnout, leanings))
+    return results
+
+
+# A real night has a station or two whose turnout stands out; the commission
+# looks at it (W1) and lets it stand. Above 95 % it is flagged whatever the
+# municipality's spread (RULES.md section 2).
+OUTLIER_TURNOUT_PERCENT = 97.0
+
+
+def add_turnout_outlier(
+    rng: random.Random,
+    results: list[dict[str, object]],
+    stations: list[Station],
+    lists: list[ListFigures],
+) -> None:
+    """One station's true figures with a turnout above 95 % (W1)."""
+    index = rng.randrange(len(results))
+    outlier = station_result(
+        rng, stations[index], lists, OUTLIER_TURNOUT_PERCENT, [1.0] * len(lists)
     )
-    r2["control_sheet_ok"] = "no"
-    r2["demo_note"] = "R2: control sheet missing (deliberate demo error)"
+    outlier["demo_note"] = "W1: turnout above 95 % (true figures; the commission acknowledges)"
+    results[index] = outlier
 
 
 def generate(out_dir: Path = DEMO_DIR, figures_dir: Path = FIGURES_DIR, seed: int = SEED) -> None:
@@ -535,8 +580,8 @@ def generate(out_dir: Path = DEMO_DIR, figures_dir: Path = FIGURES_DIR, seed: in
         ["username", "full_name", "role", "station", "municipality"],
         accounts,
     )
-    results = [station_result(rng, station, lists) for station in stations]
-    add_demo_errors(rng, results)
+    results = municipality_results(rng, stations, lists)
+    add_turnout_outlier(rng, results, stations, lists)
     write_csv(out_dir / "results.csv", list(results[0]), [list(r.values()) for r in results])
 
 
