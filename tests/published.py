@@ -12,7 +12,8 @@ page or an answer of the API fails a test.
 Snapshot 1 (``published``): four stations counted, one awaiting its record,
 one held (its record has more ballots in the box than voters who turned out:
 R1). Snapshot 2 (``publish_version_2``): the fifth station counted, the held
-one's round annulled on R1 with a repeat vote ordered.
+one's round annulled on R1 with a repeat vote ordered. Snapshot 3
+(``publish_version_3``): the repeat vote counted, every station counted.
 
 ``small_election(version)`` and ``publish`` below are hand-built documents,
 kept for the official results' tests, which store certified documents
@@ -149,11 +150,12 @@ def novi_grad() -> NoviGrad:
     return made
 
 
-def station_enter(made: NoviGrad, code: str) -> None:
+def station_enter(made: NoviGrad, code: str, *, turned_out_more: int | None = None) -> None:
     """The station's clerk enters its record (STATIONS) through record entry:
-    ballots received as registered, two voters who took no ballot to the box.
-    The held station's record says 5 voters turned out fewer than the ballots
-    in the box (R1)."""
+    ballots received as registered; ``turned_out_more`` voters turned out
+    than put a ballot in the box: 2, but -5 at ``HELD`` (R1)."""
+    if turned_out_more is None:
+        turned_out_more = -5 if code == HELD else 2
     row = next(row for row in STATIONS if row[0] == code)
     _code, municipality, _number, _name, registered, votes, invalid = row
     in_box = sum(votes) + invalid
@@ -161,7 +163,7 @@ def station_enter(made: NoviGrad, code: str) -> None:
         "registered": registered,
         "ballots_received": registered,
         "ballots_unused": registered - in_box,
-        "turned_out": in_box - 5 if code == HELD else in_box + 2,
+        "turned_out": in_box + turned_out_more,
         "ballots_in_box": in_box,
         "ballots_invalid": invalid,
         "ballots_valid": sum(votes),
@@ -172,7 +174,7 @@ def station_enter(made: NoviGrad, code: str) -> None:
         actor=made.clerks[municipality],
         station=made.stations[code],
         values=values,
-        votes=[(number, count) for number, count in enumerate(votes, start=1)],
+        votes=list(enumerate(votes, start=1)),
         idempotency_key=uuid.uuid4().hex,
     )
 
@@ -211,6 +213,13 @@ def publish_version_2(made: NoviGrad) -> tuple[dict[str, Any], list[dict[str, An
             reason=ANNULMENT_REASON,
             today=today,
         )
+    return tabulate_and_publish(made)
+
+
+def publish_version_3(made: NoviGrad) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``HELD``'s repeat vote counted: round 2's record adds up."""
+    with mock.patch.object(tabulation_service, "tabulation_enqueue", return_value=True):
+        station_enter(made, HELD, turned_out_more=0)
     return tabulate_and_publish(made)
 
 

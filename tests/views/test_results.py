@@ -22,6 +22,7 @@ from tabulation.services.roles import ensure_roles
 from tabulation.services.tabulation import tabulation_compute
 from tabulation.templatetags.results import percent_of
 from tabulation.templatetags.script import in_script
+from tabulation.views import results as results_views
 from tests.annulment_setup import Annulment, annul, counted_election
 from tests.factories import UserFactory
 from tests.factories_records import record_accept
@@ -32,6 +33,7 @@ from tests.published import (  # noqa: F401 - fixtures
     novi_grad_fixture,
     publish_dir_fixture,
     publish_version_2,
+    publish_version_3,
     published_fixture,
     station_enter,
     tabulate_and_publish,
@@ -584,3 +586,73 @@ def test_no_page_template_carries_an_inline_style_the_csp_would_block() -> None:
         if 'style="' in path.read_text(encoding="utf-8")
     ]
     assert offending == []
+
+
+# --- Snapshots: the newest few, and an index of every one ---------------------------
+
+
+@pytest.fixture(name="three_snapshots")
+def three_snapshots_fixture(
+    published: Any, novi_grad: NoviGrad, monkeypatch: pytest.MonkeyPatch
+) -> NoviGrad:
+    """Snapshots 1 to 3, with pages of two and the newest two named: the
+    sizes of a whole night (529 snapshots, 50 a page), made small."""
+    publish_version_2(novi_grad)
+    publish_version_3(novi_grad)
+    monkeypatch.setattr(results_views, "RECENT_SNAPSHOTS", 2)
+    monkeypatch.setattr(results_views, "SNAPSHOTS_PER_PAGE", 2)
+    return novi_grad
+
+
+def test_results_page_names_the_newest_snapshots_and_links_the_index(
+    client: Client, three_snapshots: NoviGrad
+) -> None:
+    html = page(client, f"/en{PAGE}")
+
+    earlier = html[html.index('id="earlier-heading"') :]
+    assert re.findall(r'href="/en/results/novi-grad-2024/v(\d+)/"', earlier) == ["3", "2"]
+    assert '<a href="/en/results/novi-grad-2024/snapshots/">Every published snapshot (3)' in earlier
+
+
+def test_open_data_page_gives_the_newest_snapshots_files_and_links_the_index(
+    client: Client, three_snapshots: NoviGrad
+) -> None:
+    html = page(client, f"/en{PAGE}data/")
+
+    assert re.findall(r'href="/en/results/novi-grad-2024/data/v(\d+)/totals.csv"', html) == [
+        "3",
+        "2",
+    ]
+    assert 'href="/en/results/novi-grad-2024/snapshots/"' in html
+
+
+def test_snapshot_index_pages_through_every_snapshot_newest_first(
+    client: Client, three_snapshots: NoviGrad
+) -> None:
+    first = page(client, f"/en{PAGE}snapshots/")
+    second = page(client, f"/en{PAGE}snapshots/?page=2")
+
+    versions = r'<th scope="row"><a href="/en/results/novi-grad-2024/v(\d+)/">'
+    assert re.findall(versions, first) == ["3", "2"]
+    assert re.findall(versions, second) == ["1"]
+    assert "3 snapshots have been published" in text_of(first)
+    assert "Snapshots, page 2 of 2" in text_of(second)
+    assert 'href="?page=2" rel="next"' in first and 'href="?page=1" rel="prev"' in second
+    # Every file of every snapshot stays a link.
+    for name in ("results.json", "stations.csv", "totals.csv"):
+        assert f'href="/en/results/novi-grad-2024/data/v1/{name}"' in second
+        assert client.get(f"/en{PAGE}data/v1/{name}").status_code == 200
+    # A page past the end shows the last one; an index is no more than its pages.
+    assert re.findall(versions, page(client, f"/en{PAGE}snapshots/?page=9")) == ["1"]
+
+
+def test_snapshot_index_is_cacheable_per_page_and_reads_no_database(
+    client: Client, three_snapshots: NoviGrad, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(0):
+        first = client.get(f"{PAGE}snapshots/")
+        second = client.get(f"{PAGE}snapshots/?page=2")
+
+    assert first["ETag"] != second["ETag"]
+    again = client.get(f"{PAGE}snapshots/?page=2", headers={"If-None-Match": second["ETag"]})
+    assert again.status_code == 304
