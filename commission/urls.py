@@ -3,13 +3,16 @@ default; /sr/ for Cyrillic, /en/ for English); the API and admin are not."""
 
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from tabulation.api.parsers import api_not_found
 from tabulation.views import accounts
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("tabulation.api.urls")),
+    # Anything else under /api/ is the API's 404, in JSON.
+    re_path(r"^api/(?P<path>[\s\S]*)$", api_not_found, name="api-not-found"),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),

@@ -144,6 +144,7 @@ MATRIX: dict[str, str] = {
     "api-entry-stations": "401 200 200 404 404 404 404",
     "api-entry-withdraw": "401 405 405 405 405 405 405",
     "api-lots": "401 403 403 403 405 403 405",
+    "api-not-found": "404 404 404 404 404 404 404",
     "api-objection-decide": "401 403 403 403 405 403 405",
     "api-objection-register": "401 403 403 403 405 403 405",
     "api-results": "200 200 200 200 200 200 200",

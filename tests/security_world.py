@@ -80,6 +80,7 @@ class World:
             "id": str(self.users["member"].pk),
             "object_id": model_pk.get(route_name, "0"),
             "url": "nowhere/",
+            "path": "nowhere/",
             "content_type_id": "1",
         }
 

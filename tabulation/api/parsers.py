@@ -22,7 +22,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
 from rest_framework.parsers import BaseParser, get_encoding
@@ -154,3 +156,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             {"errors": [error_data(str(code), None, str(detail))]}, status=exc.status_code
         )
     return exception_handler(exc, context)
+
+
+@csrf_exempt  # nothing is stored; a POST to nowhere is a 404 too, not a CSRF page
+def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """A URL under /api/ that no route matches (an election slug with
+    characters a slug cannot hold, say) answers 404 in the API's own shape,
+    JSON, not the site's HTML page."""
+    return JsonResponse({"detail": gettext("Not found.")}, status=status.HTTP_404_NOT_FOUND)
