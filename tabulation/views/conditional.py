@@ -38,11 +38,15 @@ def conditional_response(
     build: Callable[[], HttpResponse],
 ) -> HttpResponse:
     """``build()`` the response unless the client already holds ``etag``;
-    either way with the ETag, Last-Modified and a short public max-age."""
+    either way with the ETag, Last-Modified and a short public max-age. An
+    error that ``build()`` answers (a PDF renderer that is down) is none of
+    these: it goes out as it is, for no cache to keep."""
     last_modified = _timestamp(published_at)
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
         response = build()
+        if response.status_code != 200:
+            return response
     response["ETag"] = etag
     if last_modified is not None:
         response["Last-Modified"] = http_date(last_modified)

@@ -25,7 +25,6 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext
@@ -34,7 +33,8 @@ from django.utils.translation import gettext_lazy as _
 from tabulation.models import Objection
 from tabulation.selectors.report import Report, report_get
 from tabulation.templatetags.script import in_script
-from tabulation.views.results import DECISION_KINDS, MAX_AGE_SECONDS, STATION_STATUSES
+from tabulation.views.conditional import conditional_response
+from tabulation.views.results import DECISION_KINDS, STATION_STATUSES
 
 logger = logging.getLogger(__name__)
 # WeasyPrint logs each step of every rendering at INFO: noise in the web log.
@@ -216,26 +216,16 @@ def _etag(report: Report, kind: DocumentKind, form: str) -> str:
     return '"{}"'.format("-".join(part.replace(":", ".") for part in parts))
 
 
-def _conditional(
-    request: HttpRequest, report: Report, kind: DocumentKind, form: str
-) -> tuple[str, HttpResponse | None]:
-    etag = _etag(report, kind, form)
-    return etag, get_conditional_response(request, etag=etag)
-
-
-def _finish(response: HttpResponse, etag: str) -> HttpResponse:
-    response["ETag"] = etag
-    patch_cache_control(response, public=True, max_age=MAX_AGE_SECONDS)
-    return response
-
-
 def _page(request: HttpRequest, slug: str, version: int | None, kind: DocumentKind) -> HttpResponse:
     report = _report_or_404(slug, version)
-    etag, response = _conditional(request, report, kind, "html")
-    if response is None:
+
+    def build() -> HttpResponse:
         context = _context(report, kind, latest=version is None, pdf=False)
-        response = render(request, kind.template, context)
-    return _finish(response, etag)
+        return render(request, kind.template, context)
+
+    return conditional_response(
+        request, etag=_etag(report, kind, "html"), published_at=None, build=build
+    )
 
 
 # Threads of this process that render wait for each other: rendering is
@@ -271,9 +261,18 @@ def _cached_pdf(key: str, timeout: int | None, render_pdf: Callable[[], bytes]) 
 
 def _pdf(request: HttpRequest, slug: str, version: int | None, kind: DocumentKind) -> HttpResponse:
     report = _report_or_404(slug, version)
-    etag, response = _conditional(request, report, kind, "pdf")
-    if response is not None:
-        return _finish(response, etag)
+    return conditional_response(
+        request,
+        etag=_etag(report, kind, "pdf"),
+        published_at=None,
+        build=lambda: _pdf_response(request, report, kind, latest=version is None),
+    )
+
+
+def _pdf_response(
+    request: HttpRequest, report: Report, kind: DocumentKind, *, latest: bool
+) -> HttpResponse:
+    slug = report.slug
     language = get_language() or "sr-latn"
     key = (
         ":".join(("documents", slug, f"v{report.version}", kind.name, language, DOCUMENT_REVISION))
@@ -282,7 +281,7 @@ def _pdf(request: HttpRequest, slug: str, version: int | None, kind: DocumentKin
     timeout = None if report.official else PROVISIONAL_PDF_SECONDS
 
     def render_pdf() -> bytes:
-        context = _context(report, kind, latest=version is None, pdf=True)
+        context = _context(report, kind, latest=latest, pdf=True)
         html = render_to_string(kind.template, context, request=request)
         return _pdf_bytes(html, base_url=request.build_absolute_uri("/"))
 
@@ -303,7 +302,7 @@ def _pdf(request: HttpRequest, slug: str, version: int | None, kind: DocumentKin
     response["Content-Disposition"] = (
         f'inline; filename="{slug}-{kind.name}-v{report.version}-{language}.pdf"'
     )
-    return _finish(response, etag)
+    return response
 
 
 def report_page(request: HttpRequest, slug: str, version: int | None = None) -> HttpResponse:

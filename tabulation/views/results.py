@@ -33,8 +33,6 @@ from tabulation.selectors.published import (
 )
 from tabulation.views.conditional import MAX_AGE_SECONDS, conditional_response, snapshot_etag
 
-__all__ = ["DECISION_KINDS", "MAX_AGE_SECONDS", "STATION_STATUSES"]
-
 # Bump when the page markup changes, so a revalidating browser gets the new page.
 PAGE_REVISION = "4"
 # The results page names at most this many pending repeat votes (the soonest
