@@ -295,13 +295,15 @@ def seats_settled(
     threshold_percent: Exact,
     minority_bonus_percent: Exact,
     outstanding_registered: int,
+    lots_drawn: Sequence[str] = (),
 ) -> Settlement:
     """Whether the stations not yet counted can still change any seat.
 
     Arguments as for ``allocate_seats`` (Art. 102-119 ZINP), plus
     ``outstanding_registered``: the registered voters of the stations not yet
-    counted. The reasoning, and why "settled" is never wrong, is in the
-    module docstring.
+    counted. The allocation is made once, with the commission's drawing of
+    lots (``lots_drawn``), and is the one returned. The reasoning, and why
+    "settled" is never wrong, is in the module docstring.
     """
     if (
         isinstance(outstanding_registered, bool)
@@ -317,6 +319,7 @@ def seats_settled(
         voted=voted,
         threshold_percent=threshold_percent,
         minority_bonus_percent=minority_bonus_percent,
+        lots_drawn=lots_drawn,
     )
     seats_now = allocation.seats_by_list()
     if outstanding_registered == 0:

@@ -7,9 +7,10 @@ from datetime import datetime
 from django.utils import timezone
 
 from tabulation.domain.certification import Blocker, certification_blockers
+from tabulation.domain.results import results_build
 from tabulation.models import Certification, Election, ResultSnapshot, StationRound
 from tabulation.selectors.commission import Dashboard, current_rounds, dashboard_get
-from tabulation.selectors.tabulation import results_build, tabulation_inputs_get
+from tabulation.selectors.tabulation import tabulation_inputs_get
 
 
 def latest_snapshot(election: Election) -> ResultSnapshot | None:

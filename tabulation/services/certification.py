@@ -32,6 +32,7 @@ from tabulation.domain.certification import (
     election_transition,
 )
 from tabulation.domain.i18n import _
+from tabulation.domain.results import results_build
 from tabulation.models import (
     Certification,
     Decision,
@@ -42,7 +43,7 @@ from tabulation.models import (
 )
 from tabulation.selectors.audit import audit_head
 from tabulation.selectors.certification import blockers_get, latest_snapshot, result_is_current
-from tabulation.selectors.tabulation import results_build, tabulation_inputs_get
+from tabulation.selectors.tabulation import tabulation_inputs_get
 from tabulation.services.audit import audit_append, format_timestamp
 from tabulation.services.decisions import DecisionRefused, permission_require
 from tabulation.services.records import User

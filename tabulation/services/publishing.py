@@ -23,9 +23,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from tabulation.domain.results import results_build
 from tabulation.models import Election, ResultSnapshot
 from tabulation.selectors.open_data import json_bytes, open_data_files
-from tabulation.selectors.tabulation import results_build, tabulation_inputs_get
+from tabulation.selectors.tabulation import tabulation_inputs_get
 
 
 def cache_key(slug: str, what: str) -> str:

@@ -38,6 +38,8 @@ from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from tabulation.domain.results import BuiltResults, results_build
+from tabulation.domain.results_inputs import TabulationInputs
 from tabulation.models import (
     AcceptedRecord,
     Election,
@@ -46,12 +48,7 @@ from tabulation.models import (
     TabulationState,
 )
 from tabulation.selectors.audit import audit_head
-from tabulation.selectors.tabulation import (
-    BuiltResults,
-    TabulationInputs,
-    results_build,
-    tabulation_inputs_get,
-)
+from tabulation.selectors.tabulation import tabulation_inputs_get
 from tabulation.services.audit import audit_append, format_timestamp
 
 logger = logging.getLogger(__name__)
@@ -148,7 +145,7 @@ def _store(inputs: TabulationInputs, built: BuiltResults) -> TabulationOutcome:
     with transaction.atomic():
         # Writers of one election take turns on its state row.
         TabulationState.objects.select_for_update().get(pk=election.pk)
-        latest = ResultSnapshot.objects.filter(election=election).order_by("-version").first()
+        latest = ResultSnapshot.objects.filter(election_id=election.pk).order_by("-version").first()
         latest_version = latest.version if latest else 0
         if latest_version != inputs.latest_version:
             raise _StaleRead
@@ -188,7 +185,7 @@ def _store(inputs: TabulationInputs, built: BuiltResults) -> TabulationOutcome:
             "audit_count": head.count,
         } | {key: value for key, value in document.items() if key not in {"format", "election"}}
         snapshot = ResultSnapshot.objects.create(
-            election=election,
+            election_id=election.pk,
             version=version,
             kind=ResultSnapshot.Kind.PROVISIONAL,
             inputs_hash=built.inputs_hash,

@@ -31,14 +31,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from tabulation import models
-from tabulation.selectors.tabulation import (
-    TabulationInputs,
-    _context_findings,
+from tabulation.domain.results import (
+    context_findings,
     inputs_hash,
-    municipality_aggregates_get,
     results_build,
-    tabulation_inputs_get,
+    station_states,
 )
+from tabulation.domain.results_inputs import TabulationInputs
+from tabulation.selectors.tabulation import municipality_aggregates_get, tabulation_inputs_get
 from tabulation.services.publishing import snapshot_publish
 from tabulation.services.tabulation import _store, tabulation_compute
 from tests.benchmarks.bench_domain import best_of
@@ -212,8 +212,8 @@ def full_run(label: str, election: models.Election, repeats: int = 3) -> None:
     inputs = read_in_transaction(pk)
     now = timezone.now()
     compute = best_of(repeats, lambda: results_build(inputs, now=now))
-    counted = [s for s in inputs.stations if s.state == "counted" and s.round_id in inputs.records]
-    checks = best_of(repeats, lambda: _context_findings(inputs, counted, now))
+    states = station_states(inputs)
+    checks = best_of(repeats, lambda: context_findings(inputs, states, now))
     built = results_build(inputs, now=now)
     hashing = best_of(repeats, lambda: inputs_hash(inputs, built.findings_to_raise))
 

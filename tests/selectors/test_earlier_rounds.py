@@ -22,9 +22,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from tabulation.domain.results import inputs_hash, results_build
 from tabulation.models import StationRound
 from tabulation.selectors.open_data import OPEN_DATA_FILES, open_data_file
-from tabulation.selectors.tabulation import inputs_hash, results_build, tabulation_inputs_get
+from tabulation.selectors.tabulation import tabulation_inputs_get
 from tabulation.services import tabulation as service
 from tabulation.services.decisions import station_annul
 from tabulation.services.publishing import snapshot_publish

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from tabulation import models
+from tabulation.domain.results import results_build
 from tabulation.selectors.open_data import json_bytes
-from tabulation.selectors.tabulation import results_build, tabulation_inputs_get
+from tabulation.selectors.tabulation import tabulation_inputs_get
 from tests.selectors.results_pin_setup import NOW, pin_election, pin_tie
 
 pytestmark = pytest.mark.django_db
