@@ -53,6 +53,7 @@ from tabulation.api.serializers_entry import (
     input_errors_data,
     refusal_data,
 )
+from tabulation.api.throttles import TOO_MANY, DecisionThrottle
 from tabulation.domain.record import RECORD_FIELDS
 from tabulation.models import Decision, Election, Objection, PollingStation, StationRound
 from tabulation.selectors.accounts import second_factor_verified
@@ -154,6 +155,7 @@ class DecisionView(APIView):
     and every 400 in the entry API's ``{"errors": [...]}`` shape."""
 
     permission_classes = [IsAuthenticated, MayDecide]
+    throttle_classes = [DecisionThrottle]
     # JSON of at most 64 KB, 32 levels deep (api/parsers.py).
     parser_classes = [JSONBodyParser]
 
@@ -197,6 +199,7 @@ def _responses(created: Any, *, not_found: str, correction: bool = False) -> dic
             "a member without the second factor (`X-OTP` header missing or wrong).",
         ),
         404: OpenApiResponse(DetailSerializer, description=not_found),
+        429: TOO_MANY,
         415: OpenApiResponse(
             ErrorsSerializer,
             description="The body is not sent as JSON (`Content-Type: application/json`).",

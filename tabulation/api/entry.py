@@ -30,6 +30,7 @@ from tabulation.api.serializers_entry import (
     refusal_data,
     station_state_data,
 )
+from tabulation.api.throttles import TOO_MANY, EntryThrottle
 from tabulation.domain.record import RECORD_FIELDS
 from tabulation.models import Election, RecordEntry, StationRound
 from tabulation.selectors.stations import (
@@ -95,12 +96,14 @@ def _votes_pairs(raw: object) -> list[tuple[object, object]] | None:
 
 class StationListView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [EntryThrottle]
 
     @extend_schema(
         summary="The clerk's stations in an election, with the state of each",
         responses={
             200: StationStateSerializer(many=True),
             401: NOT_AUTHENTICATED,
+            429: TOO_MANY,
             404: OpenApiResponse(
                 DetailAnswerSerializer,
                 description="No such election, or none of its stations is this clerk's.",
@@ -117,6 +120,7 @@ class StationListView(APIView):
 
 class EntryCreateView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [EntryThrottle]
     parser_classes = [JSONBodyParser]
 
     @extend_schema(
@@ -142,6 +146,7 @@ class EntryCreateView(APIView):
                 "nested more than 32 levels deep (`too_deep`). Nothing stored.",
             ),
             401: NOT_AUTHENTICATED,
+            429: TOO_MANY,
             403: NO_CSRF,
             404: OpenApiResponse(
                 DetailAnswerSerializer,
@@ -226,6 +231,7 @@ class EntryCreateView(APIView):
 
 class EntryWithdrawView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [EntryThrottle]
 
     @extend_schema(
         summary="Withdraw the clerk's own entry (before the record is accepted)",
@@ -233,6 +239,7 @@ class EntryWithdrawView(APIView):
         responses={
             200: StationStateSerializer,
             401: NOT_AUTHENTICATED,
+            429: TOO_MANY,
             403: NO_CSRF,
             404: OpenApiResponse(
                 DetailAnswerSerializer,

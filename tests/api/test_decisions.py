@@ -970,7 +970,7 @@ def test_openapi_schema_documents_every_answer_of_the_decisions_api(tmp_path: An
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
 
     schema = yaml.safe_load(path.read_text())
-    common = {"201", "400", "401", "403", "404", "409", "415"}
+    common = {"201", "400", "401", "403", "404", "409", "415", "429"}
     answers = {
         "/api/v1/elections/{slug}/stations/{code}/decisions/": common | {"422"},
         "/api/v1/elections/{slug}/objections/": common,

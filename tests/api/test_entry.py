@@ -23,6 +23,7 @@ from tabulation.models import (
 from tabulation.selectors.stations import round_version
 from tabulation.services.roles import clerk_assign
 from tests.factories import UserFactory, record_values
+from tests.second_factor import SecondFactorAPIClient
 from tests.views.entry_setup import VOTES, entry_setup, form_data, stored_counts, submit
 
 pytestmark = pytest.mark.django_db
@@ -488,7 +489,7 @@ def test_json_that_does_not_parse_is_a_400_in_the_documented_shape() -> None:
 
 def test_the_decision_api_refuses_deep_and_large_bodies_the_same_way() -> None:
     setup = entry_setup()
-    client = token_client(setup.member)
+    client = SecondFactorAPIClient(setup.member)
     url = f"/api/v1/elections/{setup.election.slug}/stations/{setup.station.code}/decisions/"
 
     deep = post_raw(client, url, b'{"kind": "annul", "x": ' + b"[" * 2000 + b"]" * 2000 + b"}")
@@ -547,9 +548,9 @@ def test_the_schema_marks_the_required_fields_and_documents_every_answer(tmp_pat
     assert "nullable" not in components["EntryVote"]["properties"]["votes"]
     entries = "/api/v1/elections/{slug}/stations/{code}/entries/"
     answers = {
-        ("/api/v1/elections/{slug}/stations/", "get"): {"200", "401", "404"},
-        (entries, "post"): {"200", "201", "400", "401", "403", "404", "409", "413", "415"},
-        (f"{entries}{{entry_id}}/withdraw/", "post"): {"200", "401", "403", "404", "409"},
+        ("/api/v1/elections/{slug}/stations/", "get"): {"200", "401", "404", "429"},
+        (entries, "post"): {"200", "201", "400", "401", "403", "404", "409", "413", "415", "429"},
+        (f"{entries}{{entry_id}}/withdraw/", "post"): {"200", "401", "403", "404", "409", "429"},
     }
     for (url, method), statuses in answers.items():
         assert set(schema["paths"][url][method]["responses"]) == statuses, url

@@ -28,6 +28,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from commission.wsgi import application
+from tabulation.api.results import PublicReadThrottle
+from tabulation.api.throttles import DecisionThrottle, EntryThrottle
 from tests.published import publish_dir_fixture  # noqa: F401 - fixture
 from tests.security_world import World, world_build
 
@@ -44,10 +46,11 @@ EXAMPLES = 150
 
 
 @pytest.fixture
-def world(publish_dir: Any, settings: Any) -> World:
-    # The public read throttle (600 a minute per client) would answer 429 to
-    # a fuzzer that is one client; its own tests are in test_throttle.py.
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
+def world(publish_dir: Any, monkeypatch: pytest.MonkeyPatch) -> World:
+    # The throttles would answer 429 to a fuzzer that is one client; their
+    # own tests are in test_throttle.py.
+    for throttle in (PublicReadThrottle, EntryThrottle, DecisionThrottle):
+        monkeypatch.setattr(throttle, "rate", "1000000/min")
     return world_build(publish_dir)
 
 

@@ -137,3 +137,30 @@ def test_an_ipv6_client_is_counted_by_its_64(client: Client, rate_3_per_minute: 
     ]
 
     assert throttled == [False, False, False, True]
+
+
+@pytest.mark.django_db
+def test_the_entry_api_is_limited_per_clerk_not_per_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from tabulation.api.throttles import EntryThrottle
+    from tests.views.entry_setup import entry_setup
+
+    monkeypatch.setattr(EntryThrottle, "rate", "3/min")
+    setup = entry_setup()
+    url = f"/api/v1/elections/{setup.election.slug}/stations/"
+
+    def client_of(user: object) -> APIClient:
+        client = APIClient(REMOTE_ADDR="192.0.2.77")  # one polling station's address
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        return client
+
+    first, second = client_of(setup.clerk1), client_of(setup.clerk2)
+    statuses = [first.get(url).status_code for _ in range(5)]
+
+    assert statuses == [200, 200, 200, 429, 429]
+    assert first.get(url).headers["Retry-After"]
+    assert second.get(url).status_code == 200
