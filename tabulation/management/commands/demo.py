@@ -1,79 +1,138 @@
 """`make demo`: one command that brings up the whole embedded election night.
 
-It migrates the embedded database, loads the demo election, starts a real
-Celery worker (with the beat scheduler inside it) on the filesystem broker,
-starts the player that types the stations' records in through the clerks'
-entry service (double entry included), and serves the site. Ctrl-C stops
-everything it started.
+It migrates the embedded database, loads the demo election, and starts, each
+in a process group of its own (tabulation/demo/supervise.py):
+
+- a Celery worker with the beat scheduler inside it, on the filesystem
+  broker, started again whenever it dies;
+- `simulate_night belgrade-2023 --certify`: clerks, problems, the
+  commission's decisions, repeat votes and certification (about 15 minutes);
+- the web server.
+
+Ctrl-C (or SIGTERM) stops every group it started, and nothing else.
 """
 
+from __future__ import annotations
+
 import signal
-import subprocess
 import sys
+import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from tabulation.management.commands.play_demo import DEMO_SLUG
+from tabulation.demo.load import DEMO_SLUG
+from tabulation.demo.supervise import Supervisor
+from tabulation.management.commands.simulate_night import DEFAULT_SEED, DEFAULT_SPEED
+from tabulation.models import Election
+
+POLL_EVERY = 0.5  # seconds between two looks at the children
+
+
+class Stop(Exception):
+    pass
+
+
+def _stop(*_: object) -> None:
+    raise Stop
 
 
 class Command(BaseCommand):
-    help = "Run the demo election night: load the demo, start a worker and the player, serve."
+    help = "Run the demo election night: load the demo, a worker kept alive, the night, the site."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000", help="where to serve the site")
         parser.add_argument(
-            "--rate", type=float, default=3.0, help="stations the player enters per second"
+            "--speed",
+            type=float,
+            default=DEFAULT_SPEED,
+            help="simulated seconds per real second (the default: about 15 minutes)",
         )
-        parser.add_argument("--no-player", action="store_true", help="serve without playing")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="which night")
+        parser.add_argument("--no-night", action="store_true", help="serve without the night")
 
     def handle(
-        self, *args: object, addr: str, rate: float, no_player: bool, **options: object
+        self, *args: Any, addr: str, speed: float, seed: int, no_night: bool, **options: Any
     ) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("load_demo")
         call_command("collectstatic", interactive=False, verbosity=0)
 
-        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        children = [
-            subprocess.Popen(
+        python = sys.executable
+        manage = [python, str(settings.BASE_DIR / "manage.py")]
+        supervisor = Supervisor(cwd=settings.BASE_DIR, write=self.stdout.write)
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        try:
+            worker = supervisor.start(
+                "worker",
                 [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "commission",
-                    "worker",
-                    "--beat",
+                    *(python, "-m", "celery", "-A", "commission", "worker", "--beat"),
                     "--pool=solo",
                     "--loglevel=WARNING",
                     f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
                 ],
-                cwd=settings.BASE_DIR,
+                restart=True,
             )
-        ]
-        self.stdout.write(f"Celery worker started (pid {children[0].pid}).")
-        if not no_player:
-            children.append(
-                subprocess.Popen([*manage, "play_demo", "--rate", str(rate)], cwd=settings.BASE_DIR)
+            assert worker.process is not None
+            self.stdout.write(
+                f"Celery worker started (pid {worker.process.pid}); it is restarted if it dies."
             )
-            self.stdout.write(f"Player started: {rate:g} stations a second, two clerks each.")
+            if no_night:
+                pass
+            elif Election.objects.filter(slug=DEMO_SLUG, status="certified").exists():
+                self.stdout.write(
+                    "The demo night is over and certified: `make clean` and `make demo` "
+                    "play a new one."
+                )
+            else:
+                supervisor.start(
+                    "night",
+                    [
+                        *manage,
+                        "simulate_night",
+                        DEMO_SLUG,
+                        "--certify",
+                        f"--speed={speed:g}",
+                        f"--seed={seed}",
+                    ],
+                )
+            supervisor.start("web server", [*manage, "runserver", addr, "--noreload"])
+            self._welcome(addr)
+            self._watch(supervisor)
+        except Stop:
+            self.stdout.write("Stopping the demo.")
+        finally:
+            supervisor.stop()
+
+    def _watch(self, supervisor: Supervisor) -> None:
+        while True:
+            for child in supervisor.poll():
+                if child.name == "web server":
+                    self.stderr.write(f"The web server stopped (exit {child.returncode}).")
+                    return
+                if child.returncode == 0:
+                    self.stdout.write(
+                        self.style.SUCCESS("The night is over; the site keeps serving it.")
+                    )
+                else:
+                    self.stderr.write(
+                        f"The night stopped (exit {child.returncode}); "
+                        "`make demo` again carries it on."
+                    )
+            time.sleep(POLL_EVERY)
+
+    def _welcome(self, addr: str) -> None:
+        base = f"http://{addr}"
         self.stdout.write(
             self.style.SUCCESS(
-                f"Serving the election night on http://{addr}/\n"
-                f"  results:     http://{addr}/results/{DEMO_SLUG}/\n"
-                f"  in Cyrillic: http://{addr}/sr/results/{DEMO_SLUG}/\n"
-                f"  clerks:      http://{addr}/entry/\n"
-                f"  read API:    http://{addr}/api/v1/docs/"
+                f"Serving the election night on {base}/ (README: what to watch and when)\n"
+                f"  results:     {base}/results/{DEMO_SLUG}/\n"
+                f"  in Cyrillic: {base}/sr/results/{DEMO_SLUG}/\n"
+                f"  commission:  {base}/commission/ (member1 / izbori2023)\n"
+                f"  clerks:      {base}/entry/\n"
+                f"  read API:    {base}/api/v1/docs/"
             )
         )
-        # A plain `kill` should stop the children too, as Ctrl-C does.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        try:
-            call_command("runserver", addr, use_reloader=False)
-        finally:
-            for child in reversed(children):
-                child.terminate()
-            for child in children:
-                child.wait(timeout=30)

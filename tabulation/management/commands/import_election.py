@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from tabulation.demo.load import DEMO_PASSWORD
 from tabulation.services.election_setup import (
-    DEMO_PASSWORD,
     ElectionImportError,
     ElectionImportResult,
     election_import,

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from tabulation.demo.load import demo_election_load
 from tabulation.management.commands.import_election import describe_counts, write_warnings
-from tabulation.services.election_setup import demo_election_load
 
 
 class Command(BaseCommand):
