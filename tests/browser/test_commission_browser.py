@@ -29,6 +29,7 @@ from tabulation.services.tabulation import tabulation_run
 from tests.browser.test_entry_browser import click_and_wait, log_in
 from tests.factories import record_values
 from tests.published import publish_dir_fixture  # noqa: F401 - fixture
+from tests.second_factor import authenticator
 from tests.views.entry_setup import entry_setup, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -168,10 +169,15 @@ def test_member_annuls_a_held_station_and_round_two_is_counted(
     shots = screenshot_dir(tmp_path)
     overflows: list[str] = []
 
-    # The member logs in and lands on the home page; from there only links.
+    # The member logs in and lands on the home page; from there only links,
+    # and the code of the authenticator set up the day before.
+    from tests.browser.test_second_factor_browser import prove_second_factor
+
+    device = authenticator(setup.member)
     log_in(browser, live_server, setup.member.username)
     assert browser.execute_script("return location.pathname;") == "/en/"
     click_link(browser, "main a[href$='/commission/']")
+    prove_second_factor(browser, device)
     assert browser.execute_script("return location.pathname;") == f"/en/commission/{slug}/"
 
     # The held station is in the "held" queue: the heading, then its table.
