@@ -35,9 +35,10 @@ pdf-libraries:
 	fi
 
 # The embedded default: SQLite and a filesystem broker under var/, no server.
-# A training night may end in certification: objections may be filed for 15
-# minutes after the first provisional results instead of the law's 72 hours
-# (refused outside DEBUG; see docker/.env.example).
+# A whole night (manage.py simulate_night) in about 15 minutes, beside a worker
+# kept alive and the site. It ends in certification: objections may be filed
+# for 15 minutes after the first provisional results instead of the law's 72
+# hours (refused outside DEBUG; see docker/.env.example).
 demo: install
 	DEMO_OBJECTION_WINDOW_MINUTES=$${DEMO_OBJECTION_WINDOW_MINUTES:-15} $(BIN)/python manage.py demo
 
