@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from tabulation.domain.codes import CHECKS
 from tabulation.domain.record import RECORD_FIELDS, Finding
 from tabulation.domain.results_inputs import (
     ANNULLED,
@@ -46,9 +47,15 @@ def published_findings(inputs: TabulationInputs) -> list[StoredFinding]:
 
 
 def finding_published(
-    *, code: str, status: str, message: str, params: dict[str, Any]
+    *, code: str, status: str, message: str | None, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """A finding as every station row publishes it."""
+    """A finding as every station row publishes it, whether this run raised
+    it or an earlier one stored it, so that its words never change from one
+    version to the next: the English template it was raised with (a reader's
+    page translates it, then fills in ``params``), or the catalogue's title
+    for a row stored before templates were kept."""
+    if message is None:
+        message = CHECKS[code].title if code in CHECKS else ""
     return {"code": code, "status": status, "message": message, "params": params}
 
 
@@ -57,16 +64,9 @@ def _findings_by_round(
 ) -> dict[int, list[dict[str, Any]]]:
     findings: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for item in published_findings(inputs):
-        from tabulation.domain.codes import CHECKS  # TEMPORARY
-
         findings[item.round_id].append(
             finding_published(
-                code=item.code,
-                status=item.status,
-                message=CHECKS[item.code].title if item.code in CHECKS else "",
-                params=item.params
-                if item.message is None
-                else {**item.params, "_message": item.message},
+                code=item.code, status=item.status, message=item.message, params=item.params
             )
         )
     for round_id, finding in raised:

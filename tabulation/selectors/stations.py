@@ -28,6 +28,7 @@ from tabulation.models import (
     StationRound,
 )
 from tabulation.selectors.roles import clerk_may_enter, stations_for_clerk
+from tabulation.selectors.tabulation import finding_message_split
 
 # Where a stored Finding keeps the English message template of the domain
 # finding (the model stores parameters, not text; the template is what gettext
@@ -229,14 +230,13 @@ def entry_record(entry: RecordEntry | AcceptedRecord) -> Record:
 
 def finding_from_row(row: Finding) -> DomainFinding:
     """A stored finding as the domain's dataclass (for messages and the API)."""
-    params = dict(row.message_params or {})
-    message = params.pop(Finding.MESSAGE_KEY, None)
+    message, params = finding_message_split(row.message_params)
     return make_finding(
         row.code,
         fields=tuple(row.fields or ()),
         expected=row.expected if isinstance(row.expected, int) else None,
         actual=row.actual if isinstance(row.actual, int) else None,
-        message=message if isinstance(message, str) else None,
+        message=message,
         params=tuple((str(key), value) for key, value in params.items()),
     )
 

@@ -185,19 +185,27 @@ def _findings_get(election_id: int) -> list[StoredFinding]:
         .order_by("round_id", "code", "pk")
         .values_list("round_id", "code", "status", "message_params", "entry_id")
     ):
-        params = dict(stored or {})
-        message = params.pop(Finding.MESSAGE_KEY, None)
+        message, params = finding_message_split(stored)
         findings.append(
             StoredFinding(
                 round_id=round_id,
                 code=code,
                 status=status,
-                message=message if isinstance(message, str) else None,
+                message=message,
                 params=params,
                 from_entry=entry_id is not None,
             )
         )
     return findings
+
+
+def finding_message_split(stored: dict[str, Any] | None) -> tuple[str | None, dict[str, Any]]:
+    """A stored finding's ``message_params`` as (the English template it was
+    raised with, or None for a row stored without one; the parameters): the
+    model keeps the template among them under ``Finding.MESSAGE_KEY``."""
+    params = dict(stored or {})
+    message = params.pop(Finding.MESSAGE_KEY, None)
+    return (message if isinstance(message, str) else None), params
 
 
 def _decisions_get(election_id: int) -> dict[int, list[dict[str, Any]]]:

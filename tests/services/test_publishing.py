@@ -150,3 +150,34 @@ def test_a_download_from_the_site_is_the_published_file_byte_for_byte(client, na
 
     assert response.status_code == 200
     assert response.content == (Path(settings.PUBLISH_DIR) / slug / name).read_bytes()
+
+
+def _stations_json(slug: str, version: int) -> list[dict]:
+    folder = Path(settings.PUBLISH_DIR) / slug / "snapshots" / str(version)
+    return json.loads((folder / "stations.json").read_text())
+
+
+@pytest.mark.django_db
+def test_a_finding_reads_the_same_in_every_version_that_publishes_it():
+    # Station 1 far above the others' turnout: W1, raised by the first run.
+    made = small_election(lists=3, seats=7, municipalities=1, stations_per_municipality=5)
+    first, *others = made.stations
+    record_accept(made.rounds[first.code], {1: 600, 2: 300, 3: 70}, invalid=10)
+    for number, station in enumerate(others[:-1]):
+        record_accept(made.rounds[station.code], {1: 200 + number, 2: 150, 3: 40})
+    one = tabulation_compute(election_id=made.election.pk)
+    snapshot_publish(snapshot=one.snapshot, stations=one.stations)
+    # The next version publishes the same W1, now read back from its row.
+    record_accept(made.rounds[others[-1].code], {1: 210, 2: 140, 3: 45})
+    two = tabulation_compute(election_id=made.election.pk)
+    snapshot_publish(snapshot=two.snapshot, stations=two.stations)
+
+    slug = made.election.slug
+    in_one, in_two = (
+        next(row for row in _stations_json(slug, version) if row["code"] == first.code)
+        for version in (1, 2)
+    )
+    assert [item["code"] for item in in_one["findings"]] == ["W1"]
+    assert in_two["findings"] == in_one["findings"]
+    assert in_one["findings"][0]["message"].startswith("Turnout {turnout} %")
+    assert models.Finding.MESSAGE_KEY not in in_two["findings"][0]["params"]
