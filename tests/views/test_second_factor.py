@@ -208,3 +208,20 @@ def test_reset_second_factor_removes_the_devices_and_is_audited(setup: EntrySetu
     assert actions(setup.member)[-1] == "auth.second_factor_reset"
     # The session that proved the removed device is no longer verified.
     assert verified.get(f"/en/commission/{setup.election.slug}/")["Location"].startswith(SETUP)
+
+
+def test_demo_code_prints_the_code_the_page_accepts_only_in_debug(
+    setup: EntrySetup, settings: Any, capsys: Any
+) -> None:
+    settings.DEBUG = True
+    call_command("demo_code", setup.member.username)
+    code = capsys.readouterr().out.strip()
+    client = password_login(setup.member)
+
+    assert client.post(VERIFY, {"code": code})["Location"] == "/en/commission/"
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("demo_code", setup.member.username)
+    settings.DEBUG = True
+    with pytest.raises(CommandError, match="needs no second factor"):
+        call_command("demo_code", setup.clerk1.username)
