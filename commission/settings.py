@@ -67,9 +67,11 @@ MIDDLEWARE = [
     # request.user.is_verified(): has this session proved the second factor?
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # A session idle for IDLE_TIMEOUT_MINUTES ends; staff pages need the
-    # second factor (tabulation/middleware.py).
+    # A session idle for IDLE_TIMEOUT_MINUTES ends; every 403 to a signed-in
+    # user is audited; staff pages need the second factor
+    # (tabulation/middleware.py).
     "tabulation.middleware.IdleTimeoutMiddleware",
+    "tabulation.middleware.RefusalAuditMiddleware",
     "tabulation.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into the locked-out page.

@@ -5,6 +5,10 @@ pages; a member or administrator whose session has not proved the second
 factor is sent to prove it (or to set it up) first, whatever the URL.
 One place, by URL namespace, so a new staff page cannot forget it.
 
+``RefusalAuditMiddleware``: every 403 answered to a signed-in user (a page
+or the API, a session or a token) is an audit event: a clerk trying another
+municipality's commission page is something the commission should see.
+
 ``IdleTimeoutMiddleware``: a session left alone for ``IDLE_TIMEOUT_MINUTES``
 ends; the next page asks for the password again. A clerk's laptop left open
 in a polling station at 2 a.m. is the case it is for.
@@ -98,3 +102,22 @@ class IdleTimeoutMiddleware:
             ),
         )
         return redirect_to_login(request.get_full_path())
+
+
+class RefusalAuditMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # After the view: DRF has put a token's user on the request by now.
+        user = getattr(request, "user", None)
+        if response.status_code == 403 and user is not None and user.is_authenticated:
+            audit_append(
+                actor=user,
+                action="auth.refused",
+                obj=user,
+                after={"method": request.method, "path": request.path[:300]},
+                client_address=client_address(request),
+            )
+        return response

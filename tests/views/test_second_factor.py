@@ -225,3 +225,30 @@ def test_demo_code_prints_the_code_the_page_accepts_only_in_debug(
     settings.DEBUG = True
     with pytest.raises(CommandError, match="needs no second factor"):
         call_command("demo_code", setup.clerk1.username)
+
+
+def test_every_refusal_of_a_signed_in_user_is_an_audit_event(setup: EntrySetup) -> None:
+    from tests.second_factor import SecondFactorAPIClient
+
+    page = password_login(setup.clerk1).get(f"/en/commission/{setup.election.slug}/")
+    api = SecondFactorAPIClient(setup.member)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=setup.clerk2).key}")
+    decision = api.post(
+        f"/api/v1/elections/{setup.election.slug}/stations/{setup.station.code}/decisions/",
+        {"kind": "annul"},
+        format="json",
+    )
+    anonymous = Client().get(f"/en/commission/{setup.election.slug}/")
+
+    assert (page.status_code, decision.status_code, anonymous.status_code) == (403, 403, 302)
+    refused = AuditEvent.objects.filter(action="auth.refused").order_by("sequence")
+    assert [
+        (event.actor_username, event.after["method"], event.after["path"]) for event in refused
+    ] == [
+        (setup.clerk1.username, "GET", f"/en/commission/{setup.election.slug}/"),
+        (
+            setup.clerk2.username,
+            "POST",
+            f"/api/v1/elections/{setup.election.slug}/stations/{setup.station.code}/decisions/",
+        ),
+    ]
