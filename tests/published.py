@@ -15,9 +15,15 @@ R1). Snapshot 2 (``publish_version_2``): the fifth station counted, the held
 one's round annulled on R1 with a repeat vote ordered. Snapshot 3
 (``publish_version_3``): the repeat vote counted, every station counted.
 
-``small_election(version)`` and ``publish`` below are hand-built documents,
-kept for the official results' tests, which store certified documents
-themselves.
+Certification (``certify``): two members certify the latest result through
+the certification service, which stores and publishes the official snapshot;
+``reopen_and_correct`` reopens it by a decision and corrects a record, so a
+provisional snapshot follows, which ``certify`` can certify again.
+
+``small_election(version)`` below builds a document by hand: only the public
+read benchmark (tests/benchmarks/bench_public.py) uses it, where only its size
+matters. ``publish`` writes a document to the read side as publishing does;
+the tests use it only for a document published before a key existed.
 """
 
 import json
@@ -37,17 +43,24 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.test import TestCase
 
 from tabulation import models
 from tabulation.domain.exact import fraction_to_string, share_percent
 from tabulation.domain.seats import ElectoralList, allocate_seats
-from tabulation.selectors.published import published_memo_clear
+from tabulation.selectors.published import published_memo_clear, published_stations_list
 from tabulation.services import tabulation as tabulation_service
-from tabulation.services.decisions import station_annul
+from tabulation.services.certification import (
+    certification_confirm,
+    certification_propose,
+    certification_reopen,
+)
+from tabulation.services.decisions import record_correct, station_annul
 from tabulation.services.publishing import snapshot_publish
 from tabulation.services.records import record_submit
 from tabulation.services.roles import clerk_assign, ensure_roles
 from tests.factories import (
+    CandidateFactory,
     ElectionFactory,
     ElectoralListFactory,
     MunicipalityFactory,
@@ -94,6 +107,19 @@ RECORD_FIELDS = [
 
 # --- The application's own snapshots ----------------------------------------------
 
+# The head of each list by name; the rest are "Kandidat <position>, lista <n>".
+NAMED = {
+    (1, 1): "Ana Đorđević",
+    (1, 2): "Ljubomir Njegovan",
+    (2, 1): "Džejla Šćekić",
+    (3, 1): "Žarko Čolić",
+    (4, 1): "Ivan Petrov",
+}
+# List 3's third candidate withdrew: its seats go to positions 1, 2, 4, 5, ...
+WITHDRAWN = {(3, 3)}
+CANDIDATES_PER_LIST = 16
+# The two members who certify: the first proposes, the second confirms.
+CERTIFIERS = ["Milica Petrović", "Đorđe Ljubičić"]
 HELD = "cukarica-002"  # its record: more ballots in the box than voters who turned out
 AWAITING = "zvezdara-002"  # counted only in snapshot 2
 ANNULMENT_REASON = "Ballots in the box exceed voters who turned out (Art. 116)."
@@ -106,6 +132,10 @@ class NoviGrad:
     clerks: dict[str, Any]  # by municipality code
     member: Any
     snapshots: list[tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
+
+
+def candidate_name(ballot_number: int, position: int) -> str:
+    return NAMED.get((ballot_number, position), f"Kandidat {position}, lista {ballot_number}")
 
 
 def novi_grad() -> NoviGrad:
@@ -123,7 +153,17 @@ def novi_grad() -> NoviGrad:
         status=models.Election.Status.COUNTING,
     )
     for item in LISTS:
-        ElectoralListFactory(election=election, ballot_carrier="Nosilac liste", **item)
+        electoral_list = ElectoralListFactory(
+            election=election, ballot_carrier="Nosilac liste", **item
+        )
+        number = item["ballot_number"]
+        for position in range(1, CANDIDATES_PER_LIST + 1):
+            CandidateFactory(
+                electoral_list=electoral_list,
+                position=position,
+                name=candidate_name(number, position),
+                withdrawn=(number, position) in WITHDRAWN,
+            )
     member = UserFactory(username="member-novi-grad", is_staff=True)
     member.groups.add(Group.objects.get(name="commission member"))
     made = NoviGrad(election=election, stations={}, clerks={}, member=member)
@@ -150,14 +190,18 @@ def novi_grad() -> NoviGrad:
     return made
 
 
-def station_enter(made: NoviGrad, code: str, *, turned_out_more: int | None = None) -> None:
-    """The station's clerk enters its record (STATIONS) through record entry:
-    ballots received as registered; ``turned_out_more`` voters turned out
-    than put a ballot in the box: 2, but -5 at ``HELD`` (R1)."""
+def record_of(
+    code: str, *, turned_out_more: int | None = None, more_for_list_2: int = 0
+) -> tuple[dict[str, Any], list[tuple[int, int]]]:
+    """The record of a station (STATIONS) as its board writes it: ballots
+    received as registered; ``turned_out_more`` voters turned out than put a
+    ballot in the box: 2, but -5 at ``HELD`` (R1). ``more_for_list_2``: a
+    recount's extra votes for list 2."""
     if turned_out_more is None:
         turned_out_more = -5 if code == HELD else 2
     row = next(row for row in STATIONS if row[0] == code)
-    _code, municipality, _number, _name, registered, votes, invalid = row
+    registered, votes, invalid = row[4], list(row[5]), row[6]
+    votes[1] += more_for_list_2
     in_box = sum(votes) + invalid
     values = {
         "registered": registered,
@@ -170,11 +214,18 @@ def station_enter(made: NoviGrad, code: str, *, turned_out_more: int | None = No
         "control_sheet_ok": True,
         "board_signatures": 5,
     }
+    return values, list(enumerate(votes, start=1))
+
+
+def station_enter(made: NoviGrad, code: str, *, turned_out_more: int | None = None) -> None:
+    """The station's clerk enters its record through record entry."""
+    values, votes = record_of(code, turned_out_more=turned_out_more)
+    station = made.stations[code]
     record_submit(
-        actor=made.clerks[municipality],
-        station=made.stations[code],
+        actor=made.clerks[station.municipality.code],
+        station=station,
         values=values,
-        votes=list(enumerate(votes, start=1)),
+        votes=votes,
         idempotency_key=uuid.uuid4().hex,
     )
 
@@ -223,7 +274,60 @@ def publish_version_3(made: NoviGrad) -> tuple[dict[str, Any], list[dict[str, An
     return tabulate_and_publish(made)
 
 
-# --- Hand-built documents (the official results' tests) ----------------------------
+def commission_member(username: str, full_name: str) -> Any:
+    first_name, last_name = full_name.split(" ", 1)
+    member = UserFactory(username=username, first_name=first_name, last_name=last_name)
+    member.groups.add(Group.objects.get(name="commission member"))
+    return member
+
+
+def certify(
+    made: NoviGrad, *, certifiers: list[str] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Two members certify the latest result once the objection window has
+    closed (73 hours after it), through the certification service, which
+    stores and publishes the official snapshot."""
+    names = certifiers or CERTIFIERS
+    proposer, confirmer = (
+        commission_member(f"certifier-{index}-{uuid.uuid4().hex[:6]}", name)
+        for index, name in enumerate(names)
+    )
+    latest = made.election.snapshots.order_by("-version").first()
+    assert latest is not None
+    later = latest.created_at + timedelta(hours=73)
+    proposal = certification_propose(actor=proposer, election=made.election, now=later)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        official = certification_confirm(actor=confirmer, certification=proposal, now=later)
+    published_memo_clear()
+    stations = published_stations_list(made.election.slug, official.version)
+    assert stations is not None
+    made.snapshots.append((official.payload, stations))
+    return made.snapshots[-1]
+
+
+RECOUNT_REASON = "The recount at the commission found 10 more votes for list 2."
+
+
+def reopen_and_correct(made: NoviGrad) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A recorded decision reopens the certified results; the commission
+    corrects vozdovac-001's record (10 more votes for list 2); tabulation
+    publishes a provisional snapshot again."""
+    certification_reopen(
+        actor=made.member, election=made.election, reason="The court ordered a recount."
+    )
+    values, votes = record_of("vozdovac-001", more_for_list_2=10)
+    with mock.patch.object(tabulation_service, "tabulation_enqueue", return_value=True):
+        record_correct(
+            actor=made.member,
+            round=models.StationRound.objects.get(station=made.stations["vozdovac-001"]),
+            values=values,
+            votes=votes,
+            reason=RECOUNT_REASON,
+        )
+    return tabulate_and_publish(made)
+
+
+# --- A hand-built document (the public read benchmark's) ------------------------------
 
 
 def _status(code: str, version: int) -> str:

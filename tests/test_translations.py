@@ -172,8 +172,9 @@ def language_kept() -> Iterator[None]:
 @pytest.mark.parametrize(
     ("url", "label", "lang"),
     [
-        ("/", "Rezultati izbora", "sr-latn"),
-        ("/sr/", "Резултати избора", "sr"),
+        # The lang attribute names the script (BCP 47), as on every page.
+        ("/", "Rezultati izbora", "sr-Latn"),
+        ("/sr/", "Резултати избора", "sr-Cyrl"),
         ("/en/", "Election results", "en"),
     ],
 )

@@ -9,20 +9,20 @@ import yaml
 from django.core.management import call_command
 from django.test import Client
 
-from tabulation.models import Election
 from tests.published import (  # noqa: F401 - fixtures
+    CERTIFIERS,
     SLUG,
-    publish,
+    NoviGrad,
+    certify,
+    novi_grad_fixture,
     publish_dir_fixture,
+    published_fixture,
+    reopen_and_correct,
 )
 from tests.views.test_official_results import (  # noqa: F401 - fixtures
-    CERTIFIED_AT,
-    CERTIFIERS,
     certified_fixture,
-    election_fixture,
-    official_document,
-    provisional_document,
-    store_and_publish,
+    election_with_a_list_without_seats,
+    official_of,
 )
 
 RESULTS_URL = f"/api/v1/elections/{SLUG}/results/"
@@ -38,18 +38,20 @@ def get_json(client: Client, url: str, **headers: str) -> Any:
 
 @pytest.mark.django_db
 def test_official_results_carry_the_certification_and_the_proceedings(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
     results = get_json(client, RESULTS_URL)
+    certification = certified.election.certifications.get()
 
-    assert (results["status"], results["version"]) == ("official", 3)
-    assert results["certified_at"] == CERTIFIED_AT
+    assert (results["status"], results["version"]) == ("official", 4)
+    certified_at = certification.confirmed_at.isoformat()
+    assert results["certified_at"] == certified_at
     assert results["certified_by"] == CERTIFIERS
     assert results["certification"] == {
-        "certifies_version": 2,
+        "certifies_version": 3,
         "official_version": 1,
-        "proposed_at": "2024-06-07T09:00:00+00:00",
-        "certified_at": CERTIFIED_AT,
+        "proposed_at": certification.proposed_at.isoformat(),
+        "certified_at": certified_at,
         "certified_by": CERTIFIERS,
     }
     assert set(results["proceedings"]) == {"decisions", "objections"}
@@ -61,11 +63,7 @@ def test_official_results_carry_the_certification_and_the_proceedings(
 
 
 @pytest.mark.django_db
-def test_a_provisional_document_has_no_certification_keys(
-    client: Client, election: Election
-) -> None:
-    store_and_publish(election, provisional_document(1))
-
+def test_a_provisional_document_has_no_certification_keys(client: Client, published: Any) -> None:
     results = get_json(client, RESULTS_URL)
 
     assert results["status"] == "provisional"
@@ -75,24 +73,22 @@ def test_a_provisional_document_has_no_certification_keys(
 
 @pytest.mark.django_db
 def test_the_first_official_version_stays_readable_after_a_second(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
-    first = client.get(f"/api/v1/elections/{SLUG}/snapshots/3/").content
-    store_and_publish(certified, provisional_document(4))
-    store_and_publish(
-        certified,
-        official_document(5, certifies_version=4, official_version=2, certified_by=["A B", "C D"]),
-    )
+    first = client.get(f"/api/v1/elections/{SLUG}/snapshots/4/").content
+    reopen_and_correct(certified)
+    certify(certified, certifiers=["Ana Babić", "Cvijeta Dimić"])
 
-    assert client.get(f"/api/v1/elections/{SLUG}/snapshots/3/").content == first
+    assert client.get(f"/api/v1/elections/{SLUG}/snapshots/4/").content == first
     assert get_json(client, RESULTS_URL)["certification"]["official_version"] == 2
     snapshots = get_json(client, f"/api/v1/elections/{SLUG}/snapshots/")
     assert [(item["version"], item["status"]) for item in snapshots] == [
         (1, "provisional"),
         (2, "provisional"),
-        (3, "official"),
-        (4, "provisional"),
-        (5, "official"),
+        (3, "provisional"),
+        (4, "official"),
+        (5, "provisional"),
+        (6, "official"),
     ]
 
 
@@ -100,15 +96,15 @@ def test_the_first_official_version_stays_readable_after_a_second(
 
 
 @pytest.mark.django_db
-def test_mandates_give_the_elected_councillors_by_list(client: Client, certified: Election) -> None:
+def test_mandates_give_the_elected_councillors_by_list(client: Client, certified: NoviGrad) -> None:
     mandates = get_json(client, MANDATES_URL)
 
     assert {key: mandates[key] for key in mandates if key != "lists"} == {
         "election": SLUG,
-        "version": 3,
+        "version": 4,
         "status": "official",
-        "published_at": "2024-06-05T12:00:00+00:00",
-        "certified_at": CERTIFIED_AT,
+        "published_at": official_of(certified)["published_at"],
+        "certified_at": official_of(certified)["certified_at"],
         "certified_by": CERTIFIERS,
     }
     assert [
@@ -129,23 +125,16 @@ def test_mandates_give_the_elected_councillors_by_list(client: Client, certified
 
 
 @pytest.mark.django_db
-def test_mandates_leave_out_a_list_without_seats(client: Client, election: Election) -> None:
-    document, stations = official_document(1, certifies_version=1)
-    document["lists"][3].update(seats=0, mandates=[])
-    document["inputs_hash"] = f"{999:064x}"  # other inputs, another result
-    store_and_publish(election, (document, stations))
+def test_mandates_leave_out_a_list_without_seats(client: Client, publish_dir: Path) -> None:
+    slug = election_with_a_list_without_seats()
 
-    lists = get_json(client, MANDATES_URL)["lists"]
+    lists = get_json(client, f"/api/v1/elections/{slug}/mandates/")["lists"]
 
-    assert [item["ballot_number"] for item in lists] == [1, 2, 3]
+    assert [item["ballot_number"] for item in lists] == [1, 2]
 
 
 @pytest.mark.django_db
-def test_provisional_mandates_say_so_and_name_no_certifier(
-    client: Client, election: Election
-) -> None:
-    store_and_publish(election, provisional_document(1))
-
+def test_provisional_mandates_say_so_and_name_no_certifier(client: Client, published: Any) -> None:
     mandates = get_json(client, MANDATES_URL)
 
     assert mandates["status"] == "provisional"
@@ -155,19 +144,19 @@ def test_provisional_mandates_say_so_and_name_no_certifier(
 
 @pytest.mark.django_db
 def test_mandates_follow_the_latest_snapshot_with_etag_and_304(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
     first = client.get(MANDATES_URL)
-    assert first["ETag"] == f'"{SLUG}-v3-mandates"'
+    assert first["ETag"] == f'"{SLUG}-v4-mandates"'
     assert first["Cache-Control"] == "public, max-age=5"
     assert first["Access-Control-Allow-Origin"] == "*"
     assert client.get(MANDATES_URL, headers={"If-None-Match": first["ETag"]}).status_code == 304
 
-    store_and_publish(certified, provisional_document(4))
+    reopen_and_correct(certified)
 
     again = client.get(MANDATES_URL, headers={"If-None-Match": first["ETag"]})
     assert again.status_code == 200
-    assert again.json()["version"] == 4
+    assert again.json()["version"] == 5
 
 
 def test_mandates_of_an_unknown_election_are_404(client: Client, publish_dir: Path) -> None:
@@ -179,12 +168,10 @@ def test_mandates_of_an_unknown_election_are_404(client: Client, publish_dir: Pa
 
 @pytest.mark.django_db
 def test_official_reads_make_no_database_query(
-    client: Client, publish_dir: Path, django_assert_num_queries: Any
+    client: Client, certified: NoviGrad, django_assert_num_queries: Any
 ) -> None:
-    publish(*official_document(1, certifies_version=1))
-
     with django_assert_num_queries(0):
-        for url in (RESULTS_URL, MANDATES_URL, f"/api/v1/elections/{SLUG}/snapshots/1/"):
+        for url in (RESULTS_URL, MANDATES_URL, f"/api/v1/elections/{SLUG}/snapshots/4/"):
             assert client.get(url).status_code == 200, url
 
 

@@ -2,161 +2,53 @@
 section 5): the official banner, the commission's documents, the elected
 councillors, mandates.csv, and earlier official versions kept as published.
 
-Official snapshots are stored as certification stores them (a
-``ResultSnapshot`` of kind official) and published by ``snapshot_publish``;
-the documents are the small election of tests/published.py with the keys an
-official document adds (docs/results-format.md).
+The small election of tests/published.py, counted, tabulated and certified by
+two members through the certification service, which stores and publishes the
+official snapshot; a reopening and a correction through the commission's
+services, and a second certification.
 """
 
 import csv
 import io
 import re
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
-from tabulation.models import Election, ResultSnapshot
+from tabulation.models import Candidate, ElectoralList
 from tabulation.selectors.open_data import OPEN_DATA_FILES
 from tabulation.selectors.published import published_memo_clear
+from tabulation.services import tabulation as tabulation_service
 from tabulation.services.publishing import snapshot_publish
 from tests.browser.conftest import browser  # noqa: F401 - fixture
 from tests.browser.test_commission_browser import DESKTOP, PHONE, check_widths, screenshot_dir
-from tests.factories import ElectionFactory
+from tests.factories_records import record_accept
+from tests.factories_records import small_election as election_in_database
 from tests.published import (  # noqa: F401 - fixtures
     SEATS,
     SLUG,
+    NoviGrad,
+    certify,
+    novi_grad_fixture,
     publish,
     publish_dir_fixture,
-    small_election,
+    publish_version_1,
+    publish_version_2,
+    publish_version_3,
+    published_fixture,
+    reopen_and_correct,
 )
 
 PAGE = f"/results/{SLUG}/"
-CERTIFIERS = ["Milica Petrović", "Đorđe Ljubičić"]
-CERTIFIED_AT = "2024-06-07T10:30:00+00:00"  # 12:30 in Belgrade
-# The head of each list by name; the rest are "Kandidat <position>, lista <n>".
-NAMED = {
-    (1, 1): "Ana Đorđević",
-    (1, 2): "Ljubomir Njegovan",
-    (2, 1): "Džejla Šćekić",
-    (3, 1): "Žarko Čolić",
-    (4, 1): "Ivan Petrov",
-}
-# List 3's third candidate withdrew: the seats go to positions 1, 2, 4 and 5.
-WITHDRAWN = {(3, 3)}
-
-
-def candidate_name(ballot_number: int, position: int) -> str:
-    return NAMED.get((ballot_number, position), f"Kandidat {position}, lista {ballot_number}")
-
-
-def mandates_for(ballot_number: int, seats: int) -> list[dict[str, Any]]:
-    positions = (
-        position for position in range(1, seats + 10) if (ballot_number, position) not in WITHDRAWN
-    )
-    return [
-        {"position": position, "name": candidate_name(ballot_number, position)}
-        for position, _seat in zip(positions, range(seats), strict=False)
-    ]
-
-
-def provisional_document(version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Snapshot ``version`` of the small election, provisional, with the
-    mandates the count gives so far (every document carries them)."""
-    document, stations = small_election(min(version, 2))
-    document.update(
-        version=version,
-        published_at=f"2024-06-0{2 + version}T10:00:00+00:00",
-        inputs_hash=f"{version:064x}",
-        audit_head=f"{version + 1000:064x}",
-        audit_count=100 + version,
-    )
-    for item in document["lists"]:
-        item["mandates"] = mandates_for(item["ballot_number"], item["seats"])
-    return document, stations
-
-
-def official_document(
-    version: int,
-    *,
-    certifies_version: int,
-    official_version: int = 1,
-    certified_by: list[str] | None = None,
-    certified_at: str = CERTIFIED_AT,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """An official document as certification stores it: a provisional
-    document's keys plus the certification's (docs/results-format.md)."""
-    document, stations = provisional_document(version)
-    certified_by = list(certified_by or CERTIFIERS)
-    document.update(
-        status="official",
-        # Stored after the provisional snapshot of the same number would be.
-        published_at=document["published_at"].replace("T10:", "T12:"),
-        settled=True,
-        pending_repeat_votes=[],
-        certified_at=certified_at,
-        certified_by=certified_by,
-        certification={
-            "certifies_version": certifies_version,
-            "official_version": official_version,
-            "proposed_at": "2024-06-07T09:00:00+00:00",
-            "certified_at": certified_at,
-            "certified_by": certified_by,
-        },
-        proceedings={
-            "decisions": [
-                {
-                    "kind": "annul_and_order_repeat",
-                    "station": "cukarica-002",
-                    "reason": "Ballots in the box exceed voters who turned out (Art. 116).",
-                    "decided_at": "2024-06-03T10:00:00+02:00",
-                }
-            ],
-            "objections": [],
-        },
-    )
-    for item in document["lists"]:
-        item["settled"] = True
-    return document, stations
-
-
-def store_and_publish(
-    election: Election, made: tuple[dict[str, Any], list[dict[str, Any]]]
-) -> ResultSnapshot:
-    """Store the snapshot as tabulation or certification does, and publish it."""
-    document, stations = made
-    snapshot = ResultSnapshot.objects.create(
-        election=election,
-        version=document["version"],
-        kind=document["status"],
-        inputs_hash=document["inputs_hash"],
-        payload=document,
-        audit_head=document["audit_head"],
-        audit_count=document["audit_count"],
-    )
-    snapshot_publish(snapshot=snapshot, stations=stations)
-    published_memo_clear()
-    return snapshot
-
-
-@pytest.fixture(name="election")
-def election_fixture(db: None, publish_dir: Path) -> Election:
-    return ElectionFactory(
-        slug=SLUG, name="Skupština Novog Grada", date=date(2024, 6, 2), seats=SEATS
-    )
-
-
-@pytest.fixture(name="certified")
-def certified_fixture(election: Election) -> Election:
-    """Provisional snapshots 1 and 2; snapshot 3 certifies 2 (official version 1)."""
-    store_and_publish(election, provisional_document(1))
-    store_and_publish(election, provisional_document(2))
-    store_and_publish(election, official_document(3, certifies_version=2))
-    return election
 
 
 def page(client: Client, url: str) -> str:
@@ -201,36 +93,63 @@ def route(name: str, version: int | None = None) -> str:
     return reverse(f"{name}-version", kwargs={"slug": SLUG, "version": version})
 
 
+def certified_election(made: NoviGrad) -> NoviGrad:
+    """Snapshots 1 to 3, provisional (every station counted in 3); snapshot 4
+    certifies 3: official version 1."""
+    publish_version_1(made)
+    publish_version_2(made)
+    publish_version_3(made)
+    certify(made)
+    return made
+
+
+def official_of(made: NoviGrad, index: int = -1) -> dict[str, Any]:
+    """The ``index``th snapshot published (the latest by default)."""
+    return made.snapshots[index][0]
+
+
+def when(stamp: str, language: str = "en") -> str:
+    """A published timestamp as the page shows it in ``language``."""
+    with translation.override(language):
+        return date_format(localtime(datetime.fromisoformat(stamp)), "DATETIME_FORMAT")
+
+
+@pytest.fixture(name="certified")
+def certified_fixture(novi_grad: NoviGrad) -> NoviGrad:
+    return certified_election(novi_grad)
+
+
 # --- The official banner -----------------------------------------------------------
 
 
 @pytest.mark.django_db
 def test_official_page_says_who_certified_when_and_which_versions(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
     html = page(client, f"/en{PAGE}")
     banner = part(html, "results-banner")
     text = " ".join(text_of(banner).split())
 
     assert 'class="banner banner-official"' in banner
-    assert "Official results · snapshot 3" in text
-    assert "Official version 1, certifying provisional snapshot 2." in text
+    assert "Official results · snapshot 4" in text
+    assert "Official version 1, certifying provisional snapshot 3." in text
+    certified_at = official_of(certified)["certified_at"]
     assert (
-        "Certified on June 7, 2024, 12:30 p.m. by Milica Petrović and Đorđe Ljubičić, "
+        f"Certified on {when(certified_at)} by Milica Petrović and Đorđe Ljubičić, "
         "members of the commission."
     ) in text
-    assert f'data-certified-at="{CERTIFIED_AT}"' in banner
+    assert f'data-certified-at="{certified_at}"' in banner
     assert "Provisional results" not in text and "may still change" not in text
 
 
 @pytest.mark.django_db
 def test_official_banner_in_serbian_gives_the_date_and_the_names_in_the_page_script(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
     latin = " ".join(text_of(part(page(client, PAGE), "results-banner")).split())
     cyrillic = " ".join(text_of(part(page(client, f"/sr{PAGE}"), "results-banner")).split())
 
-    assert "7. jun 2024. 12:30" in latin
+    assert when(official_of(certified)["certified_at"], "sr-latn") in latin
     assert "Milica Petrović" in latin and "Đorđe Ljubičić" in latin
     assert "Милица Петровић" in cyrillic and "Ђорђе Љубичић" in cyrillic
     assert "Milica" not in cyrillic
@@ -238,7 +157,7 @@ def test_official_banner_in_serbian_gives_the_date_and_the_names_in_the_page_scr
 
 @pytest.mark.django_db
 def test_official_banner_links_the_total_report_and_the_mandates_decision(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
     html = page(client, f"/en{PAGE}")
     banner = part(html, "results-banner")
@@ -261,10 +180,8 @@ def test_official_banner_links_the_total_report_and_the_mandates_decision(
 
 @pytest.mark.django_db
 def test_provisional_page_keeps_its_banner_links_the_provisional_report_only(
-    client: Client, election: Election
+    client: Client, published: Any
 ) -> None:
-    store_and_publish(election, provisional_document(1))
-
     html = page(client, f"/en{PAGE}")
     banner = part(html, "results-banner")
     text = text_of(banner)
@@ -283,15 +200,17 @@ def test_provisional_page_keeps_its_banner_links_the_provisional_report_only(
 
 @pytest.mark.django_db
 def test_official_banner_without_a_certification_block_uses_the_top_level_keys(
-    client: Client, election: Election
+    client: Client, certified: NoviGrad
 ) -> None:
-    document, stations = official_document(1, certifies_version=1)
-    del document["certification"]
-    store_and_publish(election, (document, stations))
+    """A document published before the ``certification`` block existed."""
+    document, stations = certified.snapshots[-1]
+    legacy = {key: value for key, value in document.items() if key != "certification"}
+    publish(legacy, stations)
 
     text = " ".join(text_of(part(page(client, f"/en{PAGE}"), "results-banner")).split())
 
-    assert "Certified on June 7, 2024, 12:30 p.m. by Milica Petrović and Đorđe Ljubičić" in text
+    certified_at = when(document["certified_at"])
+    assert f"Certified on {certified_at} by Milica Petrović and Đorđe Ljubičić" in text
     assert "certifying provisional snapshot" not in text
 
 
@@ -300,7 +219,7 @@ def test_official_banner_without_a_certification_block_uses_the_top_level_keys(
 
 @pytest.mark.django_db
 def test_official_page_lists_each_lists_councillors_in_ballot_then_list_order(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
     councillors = councillors_of(page(client, f"/en{PAGE}"))
 
@@ -330,7 +249,7 @@ def test_official_page_lists_each_lists_councillors_in_ballot_then_list_order(
 
 @pytest.mark.django_db
 def test_cyrillic_page_names_the_councillors_in_cyrillic(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
     html = page(client, f"/sr{PAGE}")
     councillors = councillors_of(html)
@@ -344,7 +263,7 @@ def test_cyrillic_page_names_the_councillors_in_cyrillic(
 
 
 @pytest.mark.django_db
-def test_latin_page_names_the_councillors_as_published(client: Client, certified: Election) -> None:
+def test_latin_page_names_the_councillors_as_published(client: Client, certified: NoviGrad) -> None:
     councillors = councillors_of(page(client, PAGE))
 
     assert councillors[0][1][0] == ("1", "Ana Đorđević")
@@ -353,19 +272,19 @@ def test_latin_page_names_the_councillors_as_published(client: Client, certified
 
 @pytest.mark.django_db
 def test_the_live_fragment_carries_the_official_banner_and_the_councillors(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
     fragment = page(client, f"/en{PAGE}live/")
 
     assert "<html" not in fragment
-    assert "Official version 1, certifying provisional snapshot 2." in fragment
+    assert "Official version 1, certifying provisional snapshot 3." in fragment
     assert '<div id="results-councillors" data-live-part>' in fragment
     assert "Ana Đorđević" in fragment
 
 
 @pytest.mark.django_db
 def test_official_pages_work_without_the_database(
-    client: Client, certified: Election, django_assert_num_queries: Any
+    client: Client, certified: NoviGrad, django_assert_num_queries: Any
 ) -> None:
     with django_assert_num_queries(0):
         for url in (PAGE, f"/sr{PAGE}", f"{PAGE}live/", f"{PAGE}data/", f"{PAGE}data/mandates.csv"):
@@ -376,52 +295,44 @@ def test_official_pages_work_without_the_database(
 
 
 @pytest.fixture(name="recertified")
-def recertified_fixture(certified: Election) -> Election:
-    """After snapshot 3 (official version 1), a decision reopens the count:
-    provisional snapshot 4; then snapshot 5 certifies 4 (official version 2)."""
-    store_and_publish(certified, provisional_document(4))
-    store_and_publish(
-        certified,
-        official_document(
-            5,
-            certifies_version=4,
-            official_version=2,
-            certified_by=["Jovana Ilić", "Dragan Marković"],
-            certified_at="2024-06-12T08:00:00+00:00",
-        ),
-    )
+def recertified_fixture(certified: NoviGrad) -> NoviGrad:
+    """After snapshot 4 (official version 1), a decision reopens the count
+    and a correction makes provisional snapshot 5; then snapshot 6 certifies
+    5 (official version 2)."""
+    reopen_and_correct(certified)
+    certify(certified, certifiers=["Jovana Ilić", "Dragan Marković"])
     return certified
 
 
 @pytest.mark.django_db
 def test_a_reopened_result_is_provisional_and_points_to_the_earlier_official_one(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
-    store_and_publish(certified, provisional_document(4))
+    reopen_and_correct(certified)
 
     html = page(client, f"/en{PAGE}")
 
     assert 'class="banner banner-provisional"' in part(html, "results-banner")
     notice = re.search(r'<p class="notice" id="reopened">.*?</p>', html, re.S)
     assert notice is not None
-    assert "certified as official in snapshot 3" in text_of(notice.group(0))
-    assert f'href="/en/results/{SLUG}/v3/"' in notice.group(0)
+    assert "certified as official in snapshot 4" in text_of(notice.group(0))
+    assert f'href="/en/results/{SLUG}/v4/"' in notice.group(0)
     assert "Elected councillors" not in html
 
 
 @pytest.mark.django_db
 def test_the_second_official_version_is_the_latest_and_the_first_stays_published(
-    client: Client, recertified: Election
+    client: Client, recertified: NoviGrad
 ) -> None:
     latest = " ".join(text_of(part(page(client, f"/en{PAGE}"), "results-banner")).split())
-    first = page(client, f"/en{PAGE}v3/")
+    first = page(client, f"/en{PAGE}v4/")
     earlier = " ".join(text_of(part(first, "results-banner")).split())
 
-    assert "Official version 2, certifying provisional snapshot 4." in latest
+    assert "Official version 2, certifying provisional snapshot 5." in latest
     assert "Jovana Ilić and Dragan Marković" in latest
-    assert "Official version 1, certifying provisional snapshot 2." in earlier
+    assert "Official version 1, certifying provisional snapshot 3." in earlier
     assert "Milica Petrović and Đorđe Ljubičić" in earlier
-    assert "This is snapshot 3, an earlier publication." in text_of(first)
+    assert "This is snapshot 4, an earlier publication." in text_of(first)
     assert councillors_of(first)[0][1][0] == ("1", "Ana Đorđević")
     # An earlier snapshot links its own documents, not the latest ones.
     banner = part(first, "results-banner")
@@ -431,31 +342,23 @@ def test_the_second_official_version_is_the_latest_and_the_first_stays_published
         "results:mandates",
         "results:mandates-pdf",
     ):
-        assert f'href="{route(name, 3)}"' in banner
+        assert f'href="{route(name, 4)}"' in banner
         assert f'href="{route(name)}"' not in banner
 
 
 @pytest.mark.django_db
 def test_official_version_one_stays_downloadable_byte_for_byte(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
-    folder = Path(settings.PUBLISH_DIR) / SLUG / "snapshots" / "3"
+    folder = Path(settings.PUBLISH_DIR) / SLUG / "snapshots" / "4"
     before_files = {name: (folder / name).read_bytes() for name in OPEN_DATA_FILES}
-    before = {name: client.get(f"{PAGE}data/v3/{name}").content for name in OPEN_DATA_FILES}
+    before = {name: client.get(f"{PAGE}data/v4/{name}").content for name in OPEN_DATA_FILES}
     latest_before = client.get(f"{PAGE}data/mandates.csv").content
 
-    store_and_publish(certified, provisional_document(4))
-    store_and_publish(
-        certified,
-        official_document(
-            5,
-            certifies_version=4,
-            official_version=2,
-            certified_by=["Jovana Ilić", "Dragan Marković"],
-        ),
-    )
+    reopen_and_correct(certified)
+    certify(certified, certifiers=["Jovana Ilić", "Dragan Marković"])
 
-    after = {name: client.get(f"{PAGE}data/v3/{name}").content for name in OPEN_DATA_FILES}
+    after = {name: client.get(f"{PAGE}data/v4/{name}").content for name in OPEN_DATA_FILES}
     assert after == before
     assert {name: (folder / name).read_bytes() for name in OPEN_DATA_FILES} == before_files
     assert before["mandates.csv"] == before_files["mandates.csv"] == latest_before
@@ -467,7 +370,7 @@ def test_official_version_one_stays_downloadable_byte_for_byte(
 
 
 @pytest.mark.django_db
-def test_mandates_csv_has_one_row_per_councillor(client: Client, certified: Election) -> None:
+def test_mandates_csv_has_one_row_per_councillor(client: Client, certified: NoviGrad) -> None:
     response = client.get(f"{PAGE}data/mandates.csv")
 
     assert response.status_code == 200
@@ -500,35 +403,42 @@ def test_mandates_csv_has_one_row_per_councillor(client: Client, certified: Elec
 
 @pytest.mark.django_db
 def test_mandates_csv_is_published_with_every_snapshot_as_the_site_serves_it(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
     top = Path(settings.PUBLISH_DIR) / SLUG
 
-    for version in (1, 2, 3):
+    for version in (1, 2, 3, 4):
         published = (top / "snapshots" / str(version) / "mandates.csv").read_bytes()
         assert client.get(f"{PAGE}data/v{version}/mandates.csv").content == published
-    assert (top / "mandates.csv").read_bytes() == (top / "snapshots/3/mandates.csv").read_bytes()
+    assert (top / "mandates.csv").read_bytes() == (top / "snapshots/4/mandates.csv").read_bytes()
 
 
 @pytest.mark.django_db
-def test_mandates_csv_of_a_list_without_seats_has_no_row(
-    client: Client, election: Election
-) -> None:
-    document, stations = official_document(1, certifies_version=1)
-    document["lists"][3].update(seats=0, mandates=[])
-    document["inputs_hash"] = f"{999:064x}"  # other inputs, another result
-    store_and_publish(election, (document, stations))
+def test_mandates_csv_of_a_list_without_seats_has_no_row(client: Client, publish_dir: Path) -> None:
+    slug = election_with_a_list_without_seats()
 
-    rows = list(
-        csv.DictReader(io.StringIO(client.get(f"{PAGE}data/mandates.csv").content.decode()))
-    )
+    content = client.get(f"/results/{slug}/data/mandates.csv").content.decode()
 
-    assert {row["ballot_number"] for row in rows} == {"1", "2", "3"}
+    assert {row["ballot_number"] for row in csv.DictReader(io.StringIO(content))} == {"1", "2"}
+
+
+def election_with_a_list_without_seats() -> str:
+    """One station counted: lists 1 and 2 win the seats, list 3 has no vote."""
+    with mock.patch.object(tabulation_service, "tabulation_enqueue", return_value=True):
+        made = election_in_database(
+            municipalities=1, stations_per_municipality=1, lists=3, candidates_per_list=10
+        )
+        record_accept(made.rounds[made.stations[0].code], {1: 400, 2: 150, 3: 0})
+    outcome = tabulation_service.tabulation_compute(election_id=made.election.pk)
+    assert outcome.snapshot is not None
+    snapshot_publish(snapshot=outcome.snapshot, stations=outcome.stations)
+    published_memo_clear()
+    return made.election.slug
 
 
 @pytest.mark.django_db
 def test_open_data_page_marks_provisional_mandates_and_explains_the_file(
-    client: Client, certified: Election
+    client: Client, certified: NoviGrad
 ) -> None:
     html = page(client, f"/en{PAGE}data/")
 
@@ -540,8 +450,8 @@ def test_open_data_page_marks_provisional_mandates_and_explains_the_file(
     }
     assert f'href="/en/results/{SLUG}/data/mandates.csv"' in rows["latest"]
     assert "mandates.csv</a> <span" not in rows["latest"]  # official: not marked
-    assert "mandates.csv</a> <span" not in rows["3"]
-    for version in ("1", "2"):
+    assert "mandates.csv</a> <span" not in rows["4"]
+    for version in ("1", "2", "3"):
         assert f'href="/en/results/{SLUG}/data/v{version}/mandates.csv"' in rows[version]
         assert 'mandates.csv</a> <span class="small">(provisional)</span>' in rows[version]
     dictionary = html[html.index('id="dictionary-mandates"') :]
@@ -554,18 +464,22 @@ def test_open_data_page_marks_provisional_mandates_and_explains_the_file(
 # --- On a phone -------------------------------------------------------------------
 
 
+@pytest.mark.django_db
 def test_official_page_does_not_scroll_sideways_on_a_phone(
     browser: Any,  # noqa: F811 - the fixture imported above
     live_server: Any,
-    publish_dir: Path,
+    novi_grad: NoviGrad,
     tmp_path: Path,
 ) -> None:
     """At 420 px and at 1280 px, in Cyrillic, with a long list name and a
     long councillor's name (photographed as the commission's pages are)."""
-    document, stations = official_document(1, certifies_version=1)
-    document["lists"][0]["name"] = "Aleksandar Vučić – Beograd sutra, Srbija ne sme da stane"
-    document["lists"][0]["mandates"][1]["name"] = "Aleksandra-Katarina Milošević-Vukašinović"
-    publish(document, stations)
+    first = ElectoralList.objects.get(election=novi_grad.election, ballot_number=1)
+    first.name = "Aleksandar Vučić – Beograd sutra, Srbija ne sme da stane"
+    first.save(update_fields=["name"])
+    Candidate.objects.filter(electoral_list=first, position=2).update(
+        name="Aleksandra-Katarina Milošević-Vukašinović"
+    )
+    certified_election(novi_grad)
     browser.get(f"{live_server.url}/sr{PAGE}")
     assert "Александра-Катарина Милошевић-Вукашиновић" in browser.page_source
     problems: list[str] = []
