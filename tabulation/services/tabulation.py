@@ -143,7 +143,12 @@ def _read(election_id: int) -> tuple[TabulationInputs, BuiltResults]:
 def _store(inputs: TabulationInputs, built: BuiltResults) -> TabulationOutcome:
     election = inputs.election
     with transaction.atomic():
-        # Writers of one election take turns on its state row.
+        # Writers of one election take turns on its state row. The election
+        # row first, as an entry or a decision locks it before asking for a
+        # tabulation (which updates the state row): the snapshot's and the
+        # findings' foreign keys would otherwise wait on an entry that waits
+        # on this state row, a deadlock on PostgreSQL.
+        Election.objects.select_for_update(no_key=True).get(pk=election.pk)
         TabulationState.objects.select_for_update().get(pk=election.pk)
         latest = ResultSnapshot.objects.filter(election_id=election.pk).order_by("-version").first()
         latest_version = latest.version if latest else 0
