@@ -7,16 +7,20 @@ and renamed into place (``os.replace`` is atomic), so a reader sees the old
 file or the new one, never half of one.
 
 Publishing writes no rows: the snapshot it publishes was announced in the
-audit trail when it was stored. It is idempotent (a snapshot is immutable,
-so publishing it twice writes the same bytes), and an older snapshot never
-replaces a newer one as "latest".
+audit trail when it was stored. The files of a version (``snapshots/<n>/``)
+are a public record, written once and never replaced or removed: publishing
+a version again keeps the bytes it first went out with. An older snapshot
+never replaces a newer one as "latest".
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +29,7 @@ from django.core.cache import cache
 
 from tabulation.domain.results import results_build
 from tabulation.models import Election, ResultSnapshot
-from tabulation.selectors.open_data import json_bytes, open_data_files
+from tabulation.selectors.open_data import STATION_FILES, json_bytes, open_data_files
 from tabulation.selectors.tabulation import tabulation_inputs_get
 
 
@@ -34,26 +38,64 @@ def cache_key(slug: str, what: str) -> str:
     return f"results:{slug}:{what}"
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
+@contextmanager
+def _staged(path: Path, content: bytes) -> Iterator[str]:
+    """``content`` in a temporary file beside ``path``, removed afterwards
+    unless it was moved into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(content)
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
+        yield temporary
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        raise
 
 
-def _stations_for(snapshot: ResultSnapshot) -> list[dict[str, Any]] | None:
-    """The station rows of ``snapshot``, rebuilt from the rows when they still
-    give its inputs hash; None when they have moved on (then the next
-    snapshot publishes its own)."""
-    inputs = tabulation_inputs_get(election_id=snapshot.election_id)
-    built = results_build(inputs, now=snapshot.created_at)
-    return built.stations if built.inputs_hash == snapshot.inputs_hash else None
+def _write_atomic(path: Path, content: bytes) -> None:
+    with _staged(path, content) as temporary:
+        os.replace(temporary, path)
+
+
+def _write_once(path: Path, content: bytes) -> bytes:
+    """Put ``content`` at ``path`` unless a file is already there, and return
+    the bytes on record. A version's files are a public record: once out,
+    they never change, whoever publishes the version again. The temporary
+    file is linked into place, which fails rather than replace, so of two
+    publishers racing the first one's bytes stay."""
+    if not path.exists():
+        with _staged(path, content) as temporary, contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    return path.read_bytes()
+
+
+def _stations_for(snapshot: ResultSnapshot, *, rebuild: bool) -> list[dict[str, Any]] | None:
+    """The station rows of ``snapshot`` when its publisher does not hold them:
+    those already published with it (the record), else, with ``rebuild``,
+    rebuilt from the rows when they still give its inputs hash, else those
+    published with another version of the same inputs (an official snapshot
+    certifies a provisional one's inputs). None when none of these has them."""
+    slug = Election.objects.values_list("slug", flat=True).get(pk=snapshot.election_id)
+    folder = Path(settings.PUBLISH_DIR) / slug / "snapshots"
+    if (folder / str(snapshot.version) / "stations.json").exists():
+        return json.loads((folder / str(snapshot.version) / "stations.json").read_bytes())
+    if rebuild:
+        inputs = tabulation_inputs_get(election_id=snapshot.election_id)
+        built = results_build(inputs, now=snapshot.created_at)
+        if built.inputs_hash == snapshot.inputs_hash:
+            return built.stations
+    for twin in (
+        ResultSnapshot.objects.filter(
+            election_id=snapshot.election_id, inputs_hash=snapshot.inputs_hash
+        )
+        .exclude(pk=snapshot.pk)
+        .order_by("-version")
+        .values_list("version", flat=True)
+    ):
+        if (folder / str(twin) / "stations.json").exists():
+            return json.loads((folder / str(twin) / "stations.json").read_bytes())
+    return None
 
 
 def _published_version(folder: Path) -> int:
@@ -65,33 +107,43 @@ def _published_version(folder: Path) -> int:
 
 
 def snapshot_publish(
-    *, snapshot: ResultSnapshot, stations: list[dict[str, Any]] | None = None
+    *,
+    snapshot: ResultSnapshot,
+    stations: list[dict[str, Any]] | None = None,
+    rebuild: bool = True,
 ) -> None:
     """Write ``snapshot`` to the files in PUBLISH_DIR and to the cache.
 
     ``stations``: its station rows, as the tabulation that stored it built
-    them; without them they are rebuilt when the rows still match. The
-    snapshot's own folder ``snapshots/<version>/`` is written first, then the
-    top-level files, then the cache, so the cache never names a version
-    whose files are missing.
+    them; without them, see ``_stations_for`` (``rebuild``: whether to try
+    the rows of the tables). The snapshot's own folder ``snapshots/<version>/``
+    is written first and once (``_write_once``): a version published again
+    keeps the bytes it went out with. Then the top-level files, copies of
+    the folder's, then the cache, so the cache never names a version whose
+    files are missing.
     """
     election = Election.objects.get(pk=snapshot.election_id)
     slug = election.slug
     document = snapshot.payload
     version = snapshot.version
     if stations is None:
-        stations = _stations_for(snapshot)
-    files = open_data_files(document, stations)
+        stations = _stations_for(snapshot, rebuild=rebuild)
     folder = Path(settings.PUBLISH_DIR) / slug
-    for name, content in files.items():
-        _write_atomic(folder / "snapshots" / str(version) / name, content)
+    own = folder / "snapshots" / str(version)
+    on_record = {
+        name: _write_once(own / name, content)
+        for name, content in open_data_files(document, stations).items()
+    }
     newest = _published_version(folder)
     is_latest = newest <= version
     if is_latest:
         # results.json last: a reader that sees the new version finds its
         # other files already in place.
-        for name in sorted(files, key=lambda name: name == "results.json"):
-            _write_atomic(folder / name, files[name])
+        for name in sorted(on_record, key=lambda name: name == "results.json"):
+            _write_atomic(folder / name, on_record[name])
+        # Station files of an older version must not pass for this one's.
+        for name in STATION_FILES - on_record.keys():
+            (folder / name).unlink(missing_ok=True)
     _write_atomic(Path(settings.PUBLISH_DIR) / "elections.json", json_bytes(_elections_index()))
 
     versions = [
@@ -102,8 +154,8 @@ def snapshot_publish(
         cache_key(slug, f"v{version}"): document,
         cache_key(slug, "versions"): versions,
     }
-    if stations is not None:
-        entries[cache_key(slug, f"stations:v{version}")] = stations
+    if "stations.json" in on_record:
+        entries[cache_key(slug, f"stations:v{version}")] = json.loads(on_record["stations.json"])
     cached = cache.get(cache_key(slug, "latest"))
     if is_latest and (cached is None or int(cached.get("version", 0)) <= version):
         entries[cache_key(slug, "latest")] = document

@@ -50,6 +50,7 @@ from tabulation.models import (
 from tabulation.selectors.audit import audit_head
 from tabulation.selectors.tabulation import tabulation_inputs_get
 from tabulation.services.audit import audit_append, format_timestamp
+from tabulation.services.publishing import snapshot_publish
 
 logger = logging.getLogger(__name__)
 
@@ -366,14 +367,14 @@ def tabulation_run(*, election_id: int) -> str:
 
 
 def _publish_latest(election_id: int, outcome: TabulationOutcome) -> None:
-    """Publish the latest snapshot if it is not published yet.
+    """Publish the latest snapshot if it is not published yet, and before it
+    any version stored since the last one published (its publishing failed,
+    or its worker died): every stored version goes out, in order.
 
     A publishing failure (a full disk, the cache down) is logged and left to
     the sweep: the snapshot is stored, and `published_version` says it is
     not out yet.
     """
-    from tabulation.services.publishing import snapshot_publish
-
     snapshot = outcome.snapshot
     if snapshot is None:
         return
@@ -381,10 +382,17 @@ def _publish_latest(election_id: int, outcome: TabulationOutcome) -> None:
         TabulationState.objects.filter(pk=election_id)
         .values_list("published_version", flat=True)
         .first()
-    )
-    if published is not None and snapshot.version <= published:
+    ) or 0
+    if snapshot.version <= published:
         return
+    skipped = ResultSnapshot.objects.filter(
+        election_id=election_id, version__gt=published, version__lt=snapshot.version
+    ).order_by("version")
     try:
+        for earlier in skipped:
+            # Its rows have moved on since (a later version exists): its
+            # station rows are those on record, if any (publishing.py).
+            snapshot_publish(snapshot=earlier, rebuild=False)
         snapshot_publish(snapshot=snapshot, stations=outcome.stations)
     except Exception:
         logger.exception(
