@@ -159,3 +159,21 @@ def test_results_page_fits_a_phone_and_a_desktop_with_the_seats_in_view(
         # Both tables fit their box: nothing hides behind a sideways scroll.
         for name, table_width, box_width in browser.execute_script(TABLE_WIDTHS):
             assert table_width <= box_width, (width, name, table_width, box_width)
+
+
+def test_open_data_and_snapshot_index_fit_a_phone_and_a_desktop(
+    browser: Any, live_server: Any, belgrade_sized: str, tmp_path: Path
+) -> None:
+    problems: list[str] = []
+
+    for name, path in (("open-data", "data/"), ("snapshots", "snapshots/")):
+        browser.get(f"{live_server.url}/results/{belgrade_sized}/{path}")
+        check_widths(browser, screenshot_dir(tmp_path), name, problems)
+        # At the phone's width every snapshot's files stand inside the table's box.
+        for table_width, box_width in browser.execute_script(
+            "return [...document.querySelectorAll('table.downloads')]"
+            ".map(table => [table.scrollWidth, table.parentElement.clientWidth]);"
+        ):
+            assert table_width <= box_width, (name, table_width, box_width)
+
+    assert problems == []
