@@ -76,7 +76,8 @@ def stored() -> tuple[int, int, int, int, int]:
     """What a decision writes: a refused request leaves all of it as it was."""
     return (
         Decision.objects.count(),
-        AuditEvent.objects.count(),
+        # The refusal itself is audited (auth.refused); nothing else may be.
+        AuditEvent.objects.exclude(action="auth.refused").count(),
         AcceptedRecord.objects.count(),
         StationRound.objects.count(),
         Objection.objects.count(),

@@ -50,7 +50,8 @@ def station_url(setup) -> str:  # type: ignore[no-untyped-def]
 def rows() -> tuple[int, int, int, int]:
     return (
         Decision.objects.count(),
-        AuditEvent.objects.count(),
+        # The refusal itself is audited (auth.refused); nothing else may be.
+        AuditEvent.objects.exclude(action="auth.refused").count(),
         AcceptedRecord.objects.count(),
         StationRound.objects.count(),
     )
