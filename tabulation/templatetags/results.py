@@ -1,9 +1,9 @@
 """Formatting for the results pages: counts, shares, findings and the hemicycle.
 
 Counts are shown with the grouping of the page's language (1.234.567 in
-Serbian, 1,234,567 in English), shares with its decimal separator. Shares are
-Decimal with an explicit half-up rounding from the exact fraction: no float
-ever touches a published figure.
+Serbian, 1,234,567 in English), shares with its decimal separator. A share
+worked out here is rounded by the domain's one rule (``share_percent``:
+Decimal, half-up, from integers): no float ever touches a published figure.
 """
 
 import re
