@@ -63,8 +63,8 @@ class Command(BaseCommand):
         python = sys.executable
         manage = [python, str(settings.BASE_DIR / "manage.py")]
         supervisor = Supervisor(cwd=settings.BASE_DIR, write=self.stdout.write)
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
+        # A plain `kill` stops the children too, as Ctrl-C does.
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             worker = supervisor.start(
                 "worker",
@@ -106,6 +106,8 @@ class Command(BaseCommand):
             self.stdout.write("Stopping the demo.")
         finally:
             supervisor.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _watch(self, supervisor: Supervisor) -> None:
         while True:
