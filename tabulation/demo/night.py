@@ -408,21 +408,29 @@ class Night:
     def _sweep(self, *, force: bool) -> bool:
         """The members go through their queues once; True when they decided."""
         queues = dashboard_get(self.election).queues
-        decided = False
+        work: list[tuple[Callable[..., bool], tuple[Any, ...]]] = []
         for item in queues["entries_differ"]:
             if self._due("differ", item.station_code, REACTION, force):
-                decided |= self._reconcile(item.station_code)
+                work.append((self._reconcile, (item.station_code,)))
         for item in queues["held"]:
             if self._due("held", item.station_code + ",".join(item.codes), REACTION, force):
-                decided |= self._settle_held(item.station_code, item.codes)
+                work.append((self._settle_held, (item.station_code, item.codes)))
         for item in queues["warnings"]:
             if self._due("warnings", item.station_code + ",".join(item.codes), REACTION, force):
-                decided |= self._settle_warnings(item.station_code)
+                work.append((self._settle_warnings, (item.station_code,)))
         for item in queues["objections"]:
             if self._due("objection", str(item.object_id), OBJECTION_REACTION, force):
-                decided |= self._decide_objection(item.object_id)
+                work.append((self._decide_objection, (item.object_id,)))
         for item in queues["ties"]:
-            decided |= self._draw_lots(item.codes)
+            work.append((self._draw_lots, (item.codes,)))
+        decided = False
+        for decide, arguments in work:
+            try:
+                decided |= decide(*arguments)
+            except EntryRefused as error:
+                # A person at the dashboard decided first (a demo invites
+                # it), or the item moved on since the queue was read.
+                self.say(f"{arguments[0] or 'the commission'}: not decided here: {error}")
         self._schedule_repeats()
         return decided
 
