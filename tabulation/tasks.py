@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from tabulation.models import Election
-from tabulation.services.tabulation import tabulation_run, tabulation_sweep
+from tabulation.services.tabulation import TABULATE_TASK, tabulation_run, tabulation_sweep
 
 # A database restart or a locked SQLite file is worth waiting for; a bug is not.
 DATABASE_RETRY = {
@@ -31,7 +31,7 @@ def ping() -> dict[str, object]:
     return {"pong": True, "hostname": socket.gethostname(), "pid": os.getpid()}
 
 
-@shared_task(name="tabulation.tabulate", **DATABASE_RETRY)
+@shared_task(name=TABULATE_TASK, **DATABASE_RETRY)
 def tabulate(election_id: int) -> str:
     """Recount the election from its accepted records and publish a snapshot.
 

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Q
@@ -69,6 +70,8 @@ RUN_BUDGET_SECONDS = 60
 # this far behind the last read.
 SWEEP_MARGIN = timedelta(seconds=5)
 STALE_READ_RETRIES = 5
+# The name of the task that runs ``tabulation_run`` (tasks.py).
+TABULATE_TASK = "tabulation.tabulate"
 # Test-only: seconds to sleep between reading and storing, so that a test
 # can kill a worker in the middle of a run deterministically.
 TEST_DELAY_ENV = "TABULATION_TEST_DELAY_SECONDS"
@@ -250,12 +253,14 @@ def tabulation_request(*, election_id: int, force: bool = False) -> bool:
 
 
 def tabulation_enqueue(election_id: int) -> bool:
-    """Send the task now; False (and a log line) when the broker refuses."""
-    from tabulation.tasks import tabulate
+    """Send the task now; False (and a log line) when the broker refuses.
 
+    The task is named, not imported: ``tasks.py`` calls this module, and
+    this module knows the task only by its name and its one argument (the
+    contract, ``tasks.tabulate``), so the two import in one direction only.
+    """
     try:
-        tabulate.apply_async(
-            (election_id,),
+        current_app.signature(TABULATE_TASK, args=(election_id,)).apply_async(
             retry=True,
             # One quick retry re-opens a pooled connection that a restarted
             # broker closed; a broker that is down fails fast.
