@@ -112,15 +112,9 @@ class StationRoundAdmin(ReadOnlyAdmin):
     list_select_related = ["station"]
 
 
-class RecordEntryVoteInline(admin.TabularInline):
+class RecordEntryVoteInline(ReadOnlyInline):
     model = models.RecordEntryVote
     fields = ["electoral_list", "votes"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(models.RecordEntry)
