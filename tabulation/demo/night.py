@@ -89,14 +89,17 @@ WORKER_WAIT = 180.0  # real seconds without a new result before giving up
 # Keys are stable per station, round, clerk and attempt: a night stopped
 # between two requests finds its entry again instead of storing another.
 KEY_NAMESPACE = uuid.UUID("0d5b7c52-6f0b-4f55-9b8e-3f7f3a1c2e91")
-OBJECTOR = "The representative of list {number}"
+# What the simulated members write is recorded as they would write it: in
+# the commission's language (the pages translate the interface, not the
+# records).
+OBJECTOR = "Predstavnik izborne liste {number}"
 
 GROUND_REASONS = {
-    "R1": "Art. 116: more ballots in the box than voters who turned out.",
-    "R2": "Art. 116: the control sheet was not in the ballot box.",
-    "R3": "Art. 116: unused ballots and ballots in the box exceed the ballots received.",
-    "U2": "Art. 115: the record of the station was not received by the deadline.",
-    "U3": "Art. 115: the record is signed by fewer than three board members.",
+    "R1": "Čl. 116: u glasačkoj kutiji je više listića nego birača koji su glasali.",
+    "R2": "Čl. 116: kontrolni list nije pronađen u glasačkoj kutiji.",
+    "R3": "Čl. 116: neupotrebljeni listići i listići iz kutije premašuju primljene listiće.",
+    "U2": "Čl. 115: zapisnik biračkog mesta nije primljen u roku.",
+    "U3": "Čl. 115: zapisnik je potpisalo manje od tri člana biračkog odbora.",
 }
 ANNUL_ORDER = ("R1", "R2", "R3", "U3", "U2")
 
@@ -461,9 +464,9 @@ class Night:
             keep_entry=right,
             return_for_entry=right is None,
             reason=(
-                f"Compared with the paper record: entry {right.entry_number} is right."
+                f"Upoređeno sa zapisnikom: tačan je unos {right.entry_number}."
                 if right is not None
-                else "Compared with the paper record: neither entry is right; enter it again."
+                else "Upoređeno sa zapisnikom: nijedan unos nije tačan; unosi se ponovo."
             ),
         )
         kept = f"kept entry {right.entry_number}" if right else "returned it for entry"
@@ -475,7 +478,7 @@ class Night:
             return self._annul(code, ground)
         if any(item.startswith("S") for item in codes):
             return self._correct(
-                code, "Art. 110: the material inspected; the record corrected.", codes
+                code, "Čl. 110: izvršen uvid u izborni materijal; zapisnik ispravljen.", codes
             )
         return False
 
@@ -487,7 +490,7 @@ class Night:
             station=self.stations[code],
             ground=ground,
             voting_date=voting_date,
-            reason=GROUND_REASONS[ground] + " The vote is repeated.",
+            reason=GROUND_REASONS[ground] + " Glasanje se ponavlja.",
             today=today,
         )
         return self._decided(
@@ -526,7 +529,7 @@ class Night:
         ):
             return self._correct(
                 code,
-                "Art. 109: a minor error corrected from the register.",
+                "Čl. 109: manja greška ispravljena prema izvodu iz biračkog spiska.",
                 tuple(finding.code for finding in findings if finding.category == "C"),
             )
         decided = False
@@ -534,7 +537,7 @@ class Night:
             decision = finding_acknowledge(
                 actor=self.member(self.decision_count),
                 finding=finding,
-                reason=f"{finding.code} checked against the paper record: it stands.",
+                reason=f"{finding.code}: provereno prema zapisniku, podaci su tačni.",
             )
             decided = self._decided(decision, f"{code}: {finding.code} acknowledged")
         return decided
@@ -547,7 +550,7 @@ class Night:
             actor=self.member(self.decision_count),
             objection=objection,
             upheld=False,
-            reason="The record was compared with the material: the count stands.",
+            reason="Zapisnik je upoređen sa izbornim materijalom: rezultat ostaje.",
         )
         return self._decided(decision, f"objection {objection.pk} rejected")
 
@@ -558,7 +561,7 @@ class Night:
             actor=self.member(self.decision_count),
             election=self.election,
             lots_drawn=drawn,
-            reason="Lots drawn in public.",
+            reason="Žreb je izvršen javno.",
         )
         return self._decided(decision, f"lots drawn: {', '.join(map(str, drawn))}")
 
@@ -625,7 +628,7 @@ class Night:
             filed_by=OBJECTOR.format(number=number),
             subject=Objection.Subject.STATION,
             station=counted.station,
-            grounds="The count at this station was hurried; the list asks for a recount.",
+            grounds="Brojanje na ovom biračkom mestu je bilo užurbano; traži se ponovno brojanje.",
         )
         self.say(f"objection {objection.pk} filed against {counted.station.code}")
         self._act()
