@@ -20,12 +20,50 @@ def compose() -> dict:
     return yaml.safe_load((DOCKER_DIR / "compose.yaml").read_text())
 
 
-def test_compose_has_every_service_with_a_health_check(compose):
+LONG_RUNNING = {"nginx", "web", "worker", "beat", "postgres", "redis"}
+
+
+def test_compose_has_every_service_with_a_health_check_and_a_restart_policy(compose):
     services = compose["services"]
 
-    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
-    for name, service in services.items():
-        assert "healthcheck" in service, name
+    assert set(services) == LONG_RUNNING | {"migrate"}
+    for name in LONG_RUNNING:
+        assert "healthcheck" in services[name], name
+        assert services[name]["restart"] == "unless-stopped", name
+
+
+def test_migrations_run_once_before_web_worker_and_beat(compose):
+    services = compose["services"]
+
+    assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert services["migrate"]["restart"] == "no"
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }, name
+        assert "migrate" not in str(services[name]["command"]), name
+
+
+def test_web_scales_behind_nginx_the_one_entry(compose):
+    services = compose["services"]
+
+    published = [name for name, service in services.items() if service.get("ports")]
+    assert published == ["nginx"]
+    assert services["nginx"]["ports"] == ["${HTTP_PORT:-8000}:8080"]
+    assert services["nginx"]["environment"]["DJANGO_UPSTREAM"] == "web:8000"
+    assert "container_name" not in str(compose)
+    template = "./nginx/commission.conf.template:/etc/nginx/templates/default.conf.template:ro"
+    assert template in services["nginx"]["volumes"]
+
+
+def test_workers_write_and_nginx_reads_one_published_volume(compose):
+    services = compose["services"]
+
+    assert "published" in compose["volumes"]
+    assert "published:/app/var/published" in services["worker"]["volumes"]
+    assert "published:/app/var/published" in services["web"]["volumes"]
+    assert "published:/srv/published:ro" in services["nginx"]["volumes"]
+    assert services["nginx"]["environment"]["PUBLISH_ROOT"] == "/srv/published"
 
 
 def test_postgresql_keeps_its_data_in_a_volume(compose):
@@ -53,7 +91,7 @@ def test_the_image_runs_as_a_non_root_user_with_gunicorn():
     assert "gunicorn" in dockerfile
 
 
-def test_docker_compose_validates_the_file(tmp_path):
+def _compose_config(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     if shutil.which("docker-compose") is None:
         missing_service("docker-compose (Debian package) is not installed")
     # compose reads docker/.env; a copy of the folder with the example as .env
@@ -61,12 +99,30 @@ def test_docker_compose_validates_the_file(tmp_path):
     folder = tmp_path / "docker"
     shutil.copytree(DOCKER_DIR, folder)
     shutil.copy(folder / ".env.example", folder / ".env")
-
-    result = subprocess.run(
-        ["docker-compose", "-f", str(folder / "compose.yaml"), "config", "--quiet"],
+    return subprocess.run(
+        ["docker-compose", "-f", str(folder / "compose.yaml"), "config", *arguments],
         capture_output=True,
         text=True,
         check=False,
     )
 
+
+def test_docker_compose_validates_the_file(tmp_path):
+    result = _compose_config(tmp_path, "--quiet")
+
     assert result.returncode == 0, result.stderr
+
+
+def test_the_stack_compose_resolves_scales_and_waits_for_migrate(tmp_path):
+    result = _compose_config(tmp_path)
+    assert result.returncode == 0, result.stderr
+    resolved = yaml.safe_load(result.stdout)["services"]
+
+    assert resolved["nginx"]["ports"][0]["published"] in (8000, "8000")
+    assert resolved["nginx"]["ports"][0]["target"] == 8080
+    assert resolved["web"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+    assert "ports" not in resolved["web"] and "ports" not in resolved["worker"]
+    for name in ("migrate", "web", "worker"):
+        assert resolved[name]["environment"]["DATABASE_URL"].startswith("postgres://"), name
