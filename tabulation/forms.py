@@ -111,10 +111,6 @@ class RecordEntryForm(forms.Form):
             self.add_error(field if field in self.fields else None, text)
 
 
-class WithdrawForm(forms.Form):
-    entry = forms.IntegerField(widget=forms.HiddenInput)
-
-
 # --- The commission's decisions (services/decisions.py) ----------------------------------
 
 

@@ -44,7 +44,7 @@ from tabulation.models import (
     StationRound,
 )
 from tabulation.selectors.audit import audit_head
-from tabulation.selectors.stations import entry_votes, finding_message
+from tabulation.selectors.stations import entry_votes, finding_row_text
 
 # How a station stands in the commission's progress table.
 PROGRESS_COLUMNS = (
@@ -438,7 +438,7 @@ def station_detail_get(
         findings[finding.round_id].append(
             FindingView(
                 finding=finding,
-                text=finding_message(finding),
+                text=finding_row_text(finding),
                 article=info.article if info else None,
                 title=info.title if info else finding.code,
             )

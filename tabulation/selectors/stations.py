@@ -13,10 +13,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tabulation.domain.checks import check_record
-from tabulation.domain.codes import CHECKS
 from tabulation.domain.record import RECORD_FIELDS, Record, make_finding
 from tabulation.domain.record import Finding as DomainFinding
-from tabulation.domain.rounds import current_round, current_round_by_station
+from tabulation.domain.rounds import OPEN_FOR_ENTRY, current_round, current_round_by_station
 from tabulation.models import (
     AcceptedRecord,
     ClerkAssignment,
@@ -29,10 +28,6 @@ from tabulation.models import (
 )
 from tabulation.selectors.roles import clerk_may_enter, stations_for_clerk
 from tabulation.selectors.tabulation import finding_message_split
-
-# Where a stored Finding keeps the English message template of the domain
-# finding (the model stores parameters, not text; the template is what gettext
-# translates at render time).
 
 # The states a clerk sees: the round's status, with "one entry stored" split
 # by whose entry it is (docs/entry.md).
@@ -55,14 +50,7 @@ STATE_LABELS = {
 }
 
 # Round statuses in which clerks may still add, correct or withdraw entries.
-OPEN_STATUSES = frozenset(
-    {
-        StationRound.Status.AWAITING,
-        StationRound.Status.FIRST_ENTRY,
-        StationRound.Status.SECOND_ENTRY,
-        StationRound.Status.ENTRIES_DIFFER,
-    }
-)
+OPEN_STATUSES = OPEN_FOR_ENTRY
 
 
 @dataclass(frozen=True)
@@ -298,15 +286,10 @@ def finding_text(finding: DomainFinding, *, list_names: Mapping[int, str] | None
         return finding.message.format(**params)
 
 
-def finding_message(row: Finding, *, list_names: Mapping[int, str] | None = None) -> str:
+def finding_row_text(row: Finding, *, list_names: Mapping[int, str] | None = None) -> str:
     """A stored finding in plain words, in the reader's language (``list_names``
     as for ``finding_text``)."""
     return finding_text(finding_from_row(row), list_names=list_names)
-
-
-def finding_title(code: str) -> str:
-    """The catalogue title of a code, translated."""
-    return gettext(CHECKS[code].title)
 
 
 def entry_findings(entry: RecordEntry, station: PollingStation) -> tuple[DomainFinding, ...]:
@@ -322,12 +305,3 @@ def entry_findings(entry: RecordEntry, station: PollingStation) -> tuple[DomainF
     if w6 is not None:
         findings = (*findings, finding_from_row(w6))
     return findings
-
-
-def entry_findings_list(entry: RecordEntry) -> list[Finding]:
-    """Open findings stored with an entry."""
-    return list(entry.findings.filter(status=Finding.Status.OPEN).order_by("code"))
-
-
-def round_open_findings(round: StationRound) -> list[Finding]:
-    return list(round.findings.filter(status=Finding.Status.OPEN).order_by("code"))

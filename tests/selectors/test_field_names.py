@@ -13,7 +13,7 @@ from tabulation.models import Finding
 from tabulation.selectors.stations import (
     ballot_list_names,
     field_label,
-    finding_message,
+    finding_row_text,
     finding_text,
 )
 from tests.factories import ElectionFactory, ElectoralListFactory
@@ -122,11 +122,11 @@ def test_a_stored_w6_names_the_lists_of_its_election() -> None:
 
     assert names == LIST_NAMES
     with translation.override("en"):
-        assert finding_message(row, list_names=names) == (
+        assert finding_row_text(row, list_names=names) == (
             "The two entries differ in: Voters who turned out, Ballots in the box, "
             "3. Kreni-Promeni."
         )
-        assert finding_message(row) == (
+        assert finding_row_text(row) == (
             "The two entries differ in: Voters who turned out, Ballots in the box, "
             "Votes for list 3."
         )

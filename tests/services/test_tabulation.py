@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 
 from tabulation import models
 from tabulation.selectors.audit import audit_head
-from tabulation.selectors.stations import finding_message
+from tabulation.selectors.stations import finding_row_text
 from tabulation.services import tabulation as service
 from tabulation.services.tabulation import (
     election_tabulate,
@@ -226,7 +226,7 @@ def test_identical_records_raise_w5_once(no_enqueue):
     assert [finding.round.station.code for finding in w5] == codes[:2]
     assert w5[0].message_params["others"] == codes[1]
     with translation.override("en"):
-        assert finding_message(w5[0]) == (
+        assert finding_row_text(w5[0]) == (
             f"The results are identical to those of station(s) {codes[1]}."
         )
     assert w5[0].status == "open"
@@ -287,7 +287,7 @@ def test_records_not_received_by_the_deadline_raise_u2_once(no_enqueue):
     assert [finding.round.station.code for finding in u2] == codes[1:]
     assert u2[0].message_params["station"] == codes[1]
     with translation.override("en"):
-        assert finding_message(u2[0]) == f"The record of station {codes[1]} was not received."
+        assert finding_row_text(u2[0]) == f"The record of station {codes[1]} was not received."
 
 
 @pytest.mark.django_db
