@@ -2,7 +2,11 @@
 
 - ``check_record``: one record against the register and the ballot: E1, E2,
   R1-R3, U3, C1-C5, S1-S4, W2-W4 and the all-zero half of W5. Never U4:
-  only the commission finds it, after inspecting the material.
+  only the commission finds it, after inspecting the material. It composes
+  one function per article, in the order of RULES.md section 2:
+  ``article_116_annulment_grounds``, ``article_115_undeterminable``,
+  ``article_109_completions`` and ``article_109_minor_errors``,
+  ``article_110_serious_errors``, ``plausibility_warnings``.
 - ``turnout_outliers``: W1, which needs the municipality's other stations.
 - ``identical_records``: the "identical to another station's" half of W5.
 - ``compare_entries``: W6, the two entries of a double-entered record.
@@ -17,6 +21,7 @@ half-even to two places.
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from statistics import median
 
@@ -146,7 +151,8 @@ def check_record(
     ``registered_in_register`` is the number of voters in the station's
     excerpt of the register; ``ballot`` the ballot numbers of the lists.
 
-    Interpretation, in the order the checks run:
+    One function per article below, each with its codes, in the order of
+    RULES.md; this composes them. Interpretation, in the order they run:
 
     1. Input errors (E1, E2; see ``input_errors``). If there is any, only they
        are returned: the form is refused and no other check runs.
@@ -189,22 +195,112 @@ def check_record(
     errors = input_errors(record, ballot)
     if errors:
         return errors
+    totals, completions = article_109_completions(record, registered_in_register)
+    serious = article_110_serious_errors(totals)
+    return (
+        *completions,
+        *serious,
+        *article_116_annulment_grounds(totals),
+        *article_115_undeterminable(totals),
+        *article_109_minor_errors(totals, consistent=not serious),
+        *plausibility_warnings(totals),
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompletedRecord:
+    """A record past ``input_errors``, its blank totals completed where
+    Art. 109 allows (``article_109_completions``): what every later check
+    reads. ``registered`` is the register's number; ``in_box`` and ``valid``
+    stay None where nothing completes them (then S4)."""
+
+    registered: int
+    turned_out: int | None
+    in_box: int | None
+    valid: int | None
+    invalid: int
+    received: int
+    unused: int
+    control_sheet_ok: bool | None
+    board_signatures: int
+    votes: tuple[tuple[int, int], ...]
+
+    @property
+    def votes_sum(self) -> int:
+        return sum(count for _number, count in self.votes)
+
+    @property
+    def vote_fields(self) -> tuple[str, ...]:
+        return tuple(votes_field(number) for number, _count in self.votes)
+
+
+def article_116_annulment_grounds(record: CompletedRecord) -> list[Finding]:
+    """R1 (in box > turned out, when both are known), R2 (control sheet not
+    ok), R3 (unused + in box > received, when in box is known). R4 comes
+    from a commission decision (``commission_finding``)."""
+    findings = []
+    in_box, turned_out = record.in_box, record.turned_out
+    if in_box is not None and turned_out is not None and in_box > turned_out:
+        findings.append(
+            make_finding(
+                "R1",
+                fields=("ballots_in_box", "turned_out"),
+                expected=turned_out,
+                actual=in_box,
+                message=_("{actual} ballots in the box, but only {expected} voters turned out."),
+                params=(("expected", turned_out), ("actual", in_box)),
+            )
+        )
+    if record.control_sheet_ok is False:
+        findings.append(make_finding("R2", fields=("control_sheet_ok",)))
+    if in_box is not None and record.unused + in_box > record.received:
+        findings.append(
+            make_finding(
+                "R3",
+                fields=("ballots_unused", "ballots_in_box", "ballots_received"),
+                expected=record.received,
+                actual=record.unused + in_box,
+                message=_(
+                    "Unused ballots plus ballots in the box are {actual}, but only {expected} "
+                    "ballots were received."
+                ),
+                params=(("expected", record.received), ("actual", record.unused + in_box)),
+            )
+        )
+    return findings
+
+
+def article_115_undeterminable(record: CompletedRecord) -> list[Finding]:
+    """U3: fewer than 3 board members signed. U1 and U4 come from a commission
+    decision (``commission_finding``), U2 from tabulation (``record_not_received``)."""
+    if record.board_signatures >= MINIMUM_BOARD_SIGNATURES:
+        return []
+    return [
+        make_finding(
+            "U3",
+            fields=("board_signatures",),
+            expected=MINIMUM_BOARD_SIGNATURES,
+            actual=record.board_signatures,
+            message=_("Signed by {actual} board members; at least {expected} are required."),
+            params=(("expected", MINIMUM_BOARD_SIGNATURES), ("actual", record.board_signatures)),
+        )
+    ]
+
+
+def article_109_completions(
+    record: Record, registered_in_register: int
+) -> tuple[CompletedRecord, list[Finding]]:
+    """C1, C4, C5: what the record itself lets the commission complete, and
+    the record so completed. C1: the register, not the paper, says how many
+    are registered. C4: a blank box is invalid + valid, whatever the votes
+    say. C5: blank valid ballots are the sum of votes when invalid + that sum
+    is the box. Whatever stays blank is left to Art. 110 (S4)."""
     # After input_errors, every required field is a whole number >= 0.
     assert record.ballots_received is not None
     assert record.ballots_unused is not None
     assert record.ballots_invalid is not None
     assert record.board_signatures is not None
     findings: list[Finding] = []
-    votes = [(number, count or 0) for number, count in record.votes]
-    votes_sum = sum(count for _number, count in votes)
-    invalid = record.ballots_invalid
-    registered = registered_in_register
-    turned_out = record.turned_out
-    in_box = record.ballots_in_box
-    valid = record.ballots_valid
-    vote_fields = tuple(votes_field(number) for number, _count in votes)
-
-    # C1, Art. 109: the register, not the paper, says how many are registered.
     if record.registered != registered_in_register:
         findings.append(
             make_finding(
@@ -219,27 +315,10 @@ def check_record(
                 ),
             )
         )
-
-    # Blank totals, Art. 109: complete what the law lets the record itself
-    # complete, then run every other check on the completed record.
-    serious: list[Finding] = []
-    if in_box is None and valid is None:
-        # Neither total is on the paper, so neither can complete the other:
-        # the votes have nothing to be checked against (Art. 110).
-        serious.append(
-            make_finding(
-                "S4",
-                fields=("ballots_in_box", "ballots_valid"),
-                message=_(
-                    "Ballots in the box and valid ballots are both blank: nothing completes "
-                    "them, the material must be inspected."
-                ),
-            )
-        )
-    elif in_box is None:
-        # C4 completes the box from invalid + valid whatever the votes say; a
-        # sum of votes that differs from valid is then S1, on the completed box.
-        assert valid is not None
+    votes = tuple((number, count or 0) for number, count in record.votes)
+    votes_sum = sum(count for _number, count in votes)
+    invalid, in_box, valid = record.ballots_invalid, record.ballots_in_box, record.ballots_valid
+    if in_box is None and valid is not None:
         in_box = invalid + valid
         findings.append(
             make_finding(
@@ -250,202 +329,246 @@ def check_record(
                 params=(("expected", in_box),),
             )
         )
-    elif valid is None:
-        if invalid + votes_sum == in_box:
-            valid = votes_sum
-            findings.append(
-                make_finding(
-                    "C5",
-                    fields=("ballots_valid",),
-                    expected=valid,
-                    message=_("Valid ballots is blank; the sum of votes gives {expected}."),
-                    params=(("expected", valid),),
-                )
+    elif valid is None and in_box is not None and invalid + votes_sum == in_box:
+        valid = votes_sum
+        findings.append(
+            make_finding(
+                "C5",
+                fields=("ballots_valid",),
+                expected=valid,
+                message=_("Valid ballots is blank; the sum of votes gives {expected}."),
+                params=(("expected", valid),),
             )
-        else:
-            serious.append(
-                make_finding(
-                    "S4",
-                    fields=("ballots_valid", "ballots_invalid", "ballots_in_box", *vote_fields),
-                    expected=in_box,
-                    actual=invalid + votes_sum,
-                    message=_(
-                        "Valid ballots is blank and cannot be derived: invalid ballots plus "
-                        "votes ({actual}) differ from ballots in the box ({expected})."
-                    ),
-                    params=(("expected", in_box), ("actual", invalid + votes_sum)),
-                )
-            )
-    # Art. 110 on the completed totals; a total nothing completed is the S4 above.
-    if in_box is not None and valid is not None:
-        if invalid + valid == in_box:
-            if votes_sum != valid:
-                serious.append(
-                    make_finding(
-                        "S1",
-                        fields=("ballots_valid", *vote_fields),
-                        expected=valid,
-                        actual=votes_sum,
-                        message=_("The votes add up to {actual}, valid ballots are {expected}."),
-                        params=(("expected", valid), ("actual", votes_sum)),
-                    )
-                )
-        elif invalid + votes_sum == in_box:
-            serious.append(
-                make_finding(
-                    "S3",
-                    fields=("ballots_valid",),
-                    expected=votes_sum,
-                    actual=valid,
-                    message=_(
-                        "Valid ballots are {actual}, but invalid ballots plus votes match the "
-                        "box, giving {expected}."
-                    ),
-                    params=(("expected", votes_sum), ("actual", valid)),
-                )
-            )
-        else:
-            serious.append(
-                make_finding(
-                    "S4",
-                    fields=("ballots_invalid", "ballots_valid", "ballots_in_box"),
-                    expected=in_box,
-                    actual=invalid + valid,
-                    message=_(
-                        "Invalid plus valid ballots are {actual}, ballots in the box {expected}."
-                    ),
-                    params=(("expected", in_box), ("actual", invalid + valid)),
-                )
-            )
-    if invalid + votes_sum > registered:
-        serious.append(
+        )
+    completed = CompletedRecord(
+        registered=registered_in_register,
+        turned_out=record.turned_out,
+        in_box=in_box,
+        valid=valid,
+        invalid=invalid,
+        received=record.ballots_received,
+        unused=record.ballots_unused,
+        control_sheet_ok=record.control_sheet_ok,
+        board_signatures=record.board_signatures,
+        votes=votes,
+    )
+    return completed, findings
+
+
+def article_109_minor_errors(record: CompletedRecord, *, consistent: bool) -> list[Finding]:
+    """C2 (turned_out blank) and C3 (turned_out > registered), only when "the
+    rest is consistent", read as: no S finding (then the serious finding
+    holds the station and the inspection covers it)."""
+    turned_out = record.turned_out
+    if not consistent:
+        return []
+    if turned_out is None:
+        return [make_finding("C2", fields=("turned_out",))]
+    if turned_out <= record.registered:
+        return []
+    return [
+        make_finding(
+            "C3",
+            fields=("turned_out", "registered"),
+            expected=record.registered,
+            actual=turned_out,
+            message=_("{actual} voters turned out, but only {expected} are registered."),
+            params=(("expected", record.registered), ("actual", turned_out)),
+        )
+    ]
+
+
+def article_110_serious_errors(record: CompletedRecord) -> list[Finding]:
+    """S1-S4 on the completed totals. S4 first where a blank total stayed
+    blank: nothing completes it, the material must be inspected. Then,
+    mutually exclusive for the ballot-box equation: S1 when invalid + valid
+    = in box but the votes do not add up to valid; S3 when invalid + votes =
+    in box but valid differs; S4 when neither holds. S2 (invalid + votes >
+    registered) is independent of them."""
+    findings = _blank_totals_left(record) or _ballot_box_equation(record)
+    invalid_and_votes = record.invalid + record.votes_sum
+    if invalid_and_votes > record.registered:
+        findings.append(
             make_finding(
                 "S2",
-                fields=("ballots_invalid", *vote_fields, "registered"),
-                expected=registered,
-                actual=invalid + votes_sum,
+                fields=("ballots_invalid", *record.vote_fields, "registered"),
+                expected=record.registered,
+                actual=invalid_and_votes,
                 message=_(
                     "Invalid ballots plus votes ({actual}) exceed registered voters ({expected})."
                 ),
-                params=(("expected", registered), ("actual", invalid + votes_sum)),
+                params=(("expected", record.registered), ("actual", invalid_and_votes)),
             )
         )
-    findings.extend(serious)
-    consistent = not serious
+    return findings
 
-    # Art. 116 annulment grounds.
-    if in_box is not None and turned_out is not None and in_box > turned_out:
-        findings.append(
+
+def _blank_totals_left(record: CompletedRecord) -> list[Finding]:
+    """S4 for a total that Art. 109 could not complete."""
+    if record.in_box is None:
+        # Neither total is on the paper, so neither can complete the other:
+        # the votes have nothing to be checked against.
+        return [
             make_finding(
-                "R1",
-                fields=("ballots_in_box", "turned_out"),
-                expected=turned_out,
-                actual=in_box,
-                message=_("{actual} ballots in the box, but only {expected} voters turned out."),
-                params=(("expected", turned_out), ("actual", in_box)),
-            )
-        )
-    if record.control_sheet_ok is False:
-        findings.append(make_finding("R2", fields=("control_sheet_ok",)))
-    if in_box is not None and record.ballots_unused + in_box > record.ballots_received:
-        findings.append(
-            make_finding(
-                "R3",
-                fields=("ballots_unused", "ballots_in_box", "ballots_received"),
-                expected=record.ballots_received,
-                actual=record.ballots_unused + in_box,
+                "S4",
+                fields=("ballots_in_box", "ballots_valid"),
                 message=_(
-                    "Unused ballots plus ballots in the box are {actual}, but only {expected} "
-                    "ballots were received."
-                ),
-                params=(
-                    ("expected", record.ballots_received),
-                    ("actual", record.ballots_unused + in_box),
+                    "Ballots in the box and valid ballots are both blank: nothing completes "
+                    "them, the material must be inspected."
                 ),
             )
-        )
-    # Art. 115.
-    if record.board_signatures < MINIMUM_BOARD_SIGNATURES:
-        findings.append(
+        ]
+    if record.valid is None:
+        actual = record.invalid + record.votes_sum
+        return [
             make_finding(
-                "U3",
-                fields=("board_signatures",),
-                expected=MINIMUM_BOARD_SIGNATURES,
-                actual=record.board_signatures,
-                message=_("Signed by {actual} board members; at least {expected} are required."),
-                params=(
-                    ("expected", MINIMUM_BOARD_SIGNATURES),
-                    ("actual", record.board_signatures),
+                "S4",
+                fields=("ballots_valid", "ballots_invalid", "ballots_in_box", *record.vote_fields),
+                expected=record.in_box,
+                actual=actual,
+                message=_(
+                    "Valid ballots is blank and cannot be derived: invalid ballots plus "
+                    "votes ({actual}) differ from ballots in the box ({expected})."
                 ),
+                params=(("expected", record.in_box), ("actual", actual)),
             )
-        )
-    # Art. 109, only when the rest is consistent.
-    if consistent and turned_out is None:
-        findings.append(make_finding("C2", fields=("turned_out",)))
-    if consistent and turned_out is not None and turned_out > registered:
-        findings.append(
-            make_finding(
-                "C3",
-                fields=("turned_out", "registered"),
-                expected=registered,
-                actual=turned_out,
-                message=_("{actual} voters turned out, but only {expected} are registered."),
-                params=(("expected", registered), ("actual", turned_out)),
-            )
-        )
+        ]
+    return []
 
-    # Plausibility warnings on the record alone.
-    if in_box and 100 * invalid >= INVALID_WARNING_PERCENT * in_box:
-        findings.append(
+
+def _ballot_box_equation(record: CompletedRecord) -> list[Finding]:
+    """S1, S3 or S4: which of invalid + valid and invalid + votes gives the box."""
+    in_box, valid, invalid, votes_sum = (
+        record.in_box,
+        record.valid,
+        record.invalid,
+        record.votes_sum,
+    )
+    assert in_box is not None and valid is not None  # _blank_totals_left ran first
+    if invalid + valid == in_box:
+        if votes_sum == valid:
+            return []
+        return [
             make_finding(
-                "W2",
-                fields=("ballots_invalid",),
-                actual=invalid,
-                message=_("{actual} invalid ballots are {share} % of the ballots in the box."),
-                params=(("actual", invalid), ("share", str(share_percent(invalid, in_box)))),
+                "S1",
+                fields=("ballots_valid", *record.vote_fields),
+                expected=valid,
+                actual=votes_sum,
+                message=_("The votes add up to {actual}, valid ballots are {expected}."),
+                params=(("expected", valid), ("actual", votes_sum)),
             )
+        ]
+    if invalid + votes_sum == in_box:
+        return [
+            make_finding(
+                "S3",
+                fields=("ballots_valid",),
+                expected=votes_sum,
+                actual=valid,
+                message=_(
+                    "Valid ballots are {actual}, but invalid ballots plus votes match the "
+                    "box, giving {expected}."
+                ),
+                params=(("expected", votes_sum), ("actual", valid)),
+            )
+        ]
+    return [
+        make_finding(
+            "S4",
+            fields=("ballots_invalid", "ballots_valid", "ballots_in_box"),
+            expected=in_box,
+            actual=invalid + valid,
+            message=_("Invalid plus valid ballots are {actual}, ballots in the box {expected}."),
+            params=(("expected", in_box), ("actual", invalid + valid)),
         )
-    if votes_sum > 0:
-        for number, count in votes:
-            if 100 * count >= ONE_LIST_WARNING_PERCENT * votes_sum:
-                findings.append(
-                    make_finding(
-                        "W3",
-                        fields=(votes_field(number),),
-                        actual=count,
-                        message=_("List {ballot_number} has {share} % of the valid votes."),
-                        params=(
-                            ("ballot_number", str(number)),
-                            ("share", str(share_percent(count, votes_sum))),
-                        ),
-                    )
-                )
+    ]
+
+
+def plausibility_warnings(record: CompletedRecord) -> list[Finding]:
+    """W2, W3, W4 and the all-zero half of W5: warnings on the record alone.
+    W1 and the identical-record half of W5 need other stations
+    (``turnout_outliers``, ``identical_records``)."""
+    return [
+        *_invalid_share_warning(record),
+        *_one_list_warnings(record),
+        *_missing_ballots_warning(record),
+        *_all_zero_warning(record),
+    ]
+
+
+def _invalid_share_warning(record: CompletedRecord) -> list[Finding]:
+    """W2: invalid ballots at or above 3 % of the box."""
+    invalid, in_box = record.invalid, record.in_box
+    if not in_box or 100 * invalid < INVALID_WARNING_PERCENT * in_box:
+        return []
+    return [
+        make_finding(
+            "W2",
+            fields=("ballots_invalid",),
+            actual=invalid,
+            message=_("{actual} invalid ballots are {share} % of the ballots in the box."),
+            params=(("actual", invalid), ("share", str(share_percent(invalid, in_box)))),
+        )
+    ]
+
+
+def _one_list_warnings(record: CompletedRecord) -> list[Finding]:
+    """W3: one list with 90 % or more of the valid votes."""
+    votes_sum = record.votes_sum
+    return [
+        make_finding(
+            "W3",
+            fields=(votes_field(number),),
+            actual=count,
+            message=_("List {ballot_number} has {share} % of the valid votes."),
+            params=(
+                ("ballot_number", str(number)),
+                ("share", str(share_percent(count, votes_sum))),
+            ),
+        )
+        for number, count in record.votes
+        if votes_sum > 0 and 100 * count >= ONE_LIST_WARNING_PERCENT * votes_sum
+    ]
+
+
+def _missing_ballots_warning(record: CompletedRecord) -> list[Finding]:
+    """W4: more than 2 % of the voters who turned out left no ballot in the box."""
+    turned_out, in_box = record.turned_out, record.in_box
     if (
-        turned_out
-        and in_box is not None
-        and 100 * (turned_out - in_box) > MISSING_BALLOTS_WARNING_PERCENT * turned_out
+        not turned_out
+        or in_box is None
+        or 100 * (turned_out - in_box) <= MISSING_BALLOTS_WARNING_PERCENT * turned_out
     ):
-        findings.append(
-            make_finding(
-                "W4",
-                fields=("turned_out", "ballots_in_box"),
-                expected=turned_out,
-                actual=in_box,
-                message=_(
-                    "{missing} of {expected} voters who turned out left no ballot in the box."
-                ),
-                params=(("expected", turned_out), ("missing", turned_out - in_box)),
-            )
+        return []
+    return [
+        make_finding(
+            "W4",
+            fields=("turned_out", "ballots_in_box"),
+            expected=turned_out,
+            actual=in_box,
+            message=_("{missing} of {expected} voters who turned out left no ballot in the box."),
+            params=(("expected", turned_out), ("missing", turned_out - in_box)),
         )
-    if invalid == 0 and votes_sum == 0 and in_box == 0 and valid == 0 and turned_out in (None, 0):
-        findings.append(
-            make_finding(
-                "W5",
-                fields=("turned_out", "ballots_in_box", "ballots_invalid", "ballots_valid"),
-                message=_("Every count of voters and ballots on this record is zero."),
-            )
+    ]
+
+
+def _all_zero_warning(record: CompletedRecord) -> list[Finding]:
+    """W5, the half the record shows alone: every count is zero."""
+    if not (
+        record.invalid == 0
+        and record.votes_sum == 0
+        and record.in_box == 0
+        and record.valid == 0
+        and record.turned_out in (None, 0)
+    ):
+        return []
+    return [
+        make_finding(
+            "W5",
+            fields=("turned_out", "ballots_in_box", "ballots_invalid", "ballots_valid"),
+            message=_("Every count of voters and ballots on this record is zero."),
         )
-    return tuple(findings)
+    ]
 
 
 def record_not_received(station_code: str) -> Finding:
