@@ -62,3 +62,15 @@ def test_the_published_documents_are_byte_for_byte_the_pinned_ones(
     for name, content in published.items():
         expected = (folder / name).read_bytes()
         assert content == expected, (name, json.loads(content), json.loads(expected))
+
+
+def test_a_station_not_counted_yet_publishes_its_registered_voters() -> None:
+    election = pin_election()
+
+    rows = json.loads(_published(election)["stations.json"])
+
+    not_counted = {row["code"]: row for row in rows if row["status"] != "counted"}
+    assert sorted(not_counted) == ["pin-vra-001", "pin-zve-002", "pin-zve-003"]
+    # Known from the register from the start; the record's own figure is blank.
+    for row in not_counted.values():
+        assert (row["registered_in_register"], row["registered"]) == (1000, None)
