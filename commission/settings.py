@@ -8,6 +8,7 @@ PostgreSQL and Redis. Every variable is listed in ``docker/.env.example``.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONE, SELF
@@ -249,7 +250,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -262,6 +263,32 @@ STORAGES = {
 
 # Published results (static JSON and CSV) that any web server or CDN can serve.
 PUBLISH_DIR = Path(env.str("PUBLISH_DIR", default=str(VAR_DIR / "published")))
+
+# Scans of the paper records and observers' photos (docs/observers.md): on
+# the filesystem under VAR_DIR, or in S3-compatible object storage when a
+# bucket is named (django-storages, imported only then).
+SCANS_S3_BUCKET = env.str("SCANS_S3_BUCKET", default="")
+if SCANS_S3_BUCKET:
+    STORAGES["scans"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": SCANS_S3_BUCKET,
+            "endpoint_url": env.str("SCANS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("SCANS_S3_REGION", default="") or None,
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    STORAGES["scans"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "scans"), "base_url": None},
+    }
+# An upload larger than this is refused before it is read whole; an image
+# with more pixels than this is refused before it is decoded.
+SCAN_MAX_BYTES = env.int("SCAN_MAX_BYTES", default=15 * 1024 * 1024)
+SCAN_MAX_PIXELS = env.int("SCAN_MAX_PIXELS", default=40_000_000)
 
 # --- API ----------------------------------------------------------------------
 REST_FRAMEWORK = {

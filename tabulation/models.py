@@ -1165,3 +1165,259 @@ class TabulationState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.election_id}: pending={self.pending} lease={self.lease_expires_at}"
+
+
+# --- Scans of the paper record and observers' copies (docs/observers.md) -----------
+
+
+class RecordScan(models.Model):
+    """A photo or PDF of a signed paper record, stored through the ``scans``
+    storage (filesystem under VAR_DIR, or S3 when configured).
+
+    Written once: a second scan is a new row and a new file beside the first
+    (named by its SHA-256, so the same bytes are never stored twice). An
+    image is stored as re-encoded by Pillow, without its metadata; ``sha256``
+    is of the stored bytes, ``upload_sha256`` of the bytes as they came.
+    """
+
+    class Kind(models.TextChoices):
+        RECORD = "record", _("the polling board's record")
+        OBSERVER_COPY = "observer_copy", _("an observer's copy")
+
+    round = models.ForeignKey(
+        StationRound, on_delete=models.PROTECT, related_name="scans", verbose_name=_("round")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The clerk's entry the scan came with; none when the commission or an
+    # observer attached it.
+    entry = models.ForeignKey(
+        RecordEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="scans",
+        verbose_name=_("entry"),
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    storage_name = models.CharField(_("stored as"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=40)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    upload_sha256 = models.CharField(_("SHA-256 of the upload"), max_length=64)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("scan of a record")
+        verbose_name_plural = _("scans of records")
+        ordering = ["round", "uploaded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["record", "observer_copy"]), name="scan_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} {self.sha256[:12]}"
+
+    @property
+    def filename(self) -> str:
+        """The public name: the hash and the type's extension."""
+        return self.storage_name.rsplit("/", 1)[-1]
+
+
+class Observer(models.Model):
+    """An accredited observer of one election: a user of the ``observer``
+    group tied to an electoral list (its representatives on the boards take
+    a copy of each record home) or to an accredited organisation."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="observer",
+        verbose_name=_("user"),
+    )
+    election = models.ForeignKey(
+        Election, on_delete=models.PROTECT, related_name="observers", verbose_name=_("election")
+    )
+    electoral_list = models.ForeignKey(
+        ElectoralList,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="observers",
+        verbose_name=_("electoral list"),
+    )
+    organisation = models.CharField(_("accredited organisation"), max_length=200, blank=True)
+    accredited_at = models.DateTimeField(_("accredited at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("observer")
+        verbose_name_plural = _("observers")
+        constraints = [
+            # Exactly one of a list and an organisation.
+            models.CheckConstraint(
+                condition=(Q(electoral_list__isnull=False) & Q(organisation=""))
+                | (Q(electoral_list__isnull=True) & ~Q(organisation="")),
+                name="observer_list_or_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.body})"
+
+    @property
+    def body(self) -> str:
+        """Whom the observer stands for: copies from one body count once."""
+        if self.electoral_list_id is not None:
+            return f"list:{self.electoral_list_id}"
+        return f"organisation:{self.organisation.strip().casefold()}"
+
+
+class ObserverCopy(RecordFields):
+    """An observer's copy of one round's record. A new copy of the same round
+    by the same observer supersedes the earlier one (which stays)."""
+
+    class Source(models.TextChoices):
+        FORM = "form", _("form")
+        API = "api", _("API")
+        CSV = "csv", _("CSV upload")
+
+    observer = models.ForeignKey(
+        Observer, on_delete=models.PROTECT, related_name="copies", verbose_name=_("observer")
+    )
+    round = models.ForeignKey(
+        StationRound,
+        on_delete=models.PROTECT,
+        related_name="observer_copies",
+        verbose_name=_("round"),
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    scan = models.ForeignKey(
+        RecordScan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="copies",
+        verbose_name=_("photo"),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("observer's copy")
+        verbose_name_plural = _("observers' copies")
+        ordering = ["round", "submitted_at", "pk"]
+        permissions = [("submit_copy", _("Can submit an observer's copy of a record"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["observer", "round"],
+                condition=Q(superseded_at__isnull=True),
+                name="copy_one_live_per_observer_per_round",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["form", "api", "csv"]), name="copy_source_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} ({self.observer})"
+
+
+class ObserverCopyVote(models.Model):
+    copy = models.ForeignKey(
+        ObserverCopy, on_delete=models.PROTECT, related_name="votes", verbose_name=_("copy")
+    )
+    electoral_list = models.ForeignKey(
+        ElectoralList,
+        on_delete=models.PROTECT,
+        related_name="copy_votes",
+        verbose_name=_("electoral list"),
+    )
+    votes = models.PositiveIntegerField(_("votes"))
+
+    class Meta:
+        verbose_name = _("copied votes")
+        verbose_name_plural = _("copied votes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["copy", "electoral_list"], name="copy_vote_one_per_list"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.electoral_list_id}: {self.votes}"
+
+
+class CopyComparison(models.Model):
+    """One comparison of an observer's copy with one accepted record: when
+    the copy came after the acceptance, or the record (or its correction)
+    after the copy. ``differences`` 0 means the copy agrees."""
+
+    copy = models.ForeignKey(
+        ObserverCopy, on_delete=models.PROTECT, related_name="comparisons", verbose_name=_("copy")
+    )
+    accepted_record = models.ForeignKey(
+        AcceptedRecord,
+        on_delete=models.PROTECT,
+        related_name="copy_comparisons",
+        verbose_name=_("accepted record"),
+    )
+    differences = models.PositiveIntegerField(_("differences"))
+    compared_at = models.DateTimeField(_("compared at"), auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("comparison of a copy")
+        verbose_name_plural = _("comparisons of copies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["copy", "accepted_record"], name="comparison_one_per_copy_and_record"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.copy} vs {self.accepted_record_id}: {self.differences}"
+
+
+class CopyFinding(models.Model):
+    """One difference between a copy and the accepted record (codes O1-O3,
+    RULES.md section 2)."""
+
+    comparison = models.ForeignKey(
+        CopyComparison,
+        on_delete=models.PROTECT,
+        related_name="findings",
+        verbose_name=_("comparison"),
+    )
+    code = models.CharField(_("code"), max_length=8)
+    field = models.CharField(_("field"), max_length=40)
+    copy_value = models.JSONField(_("on the copy"), null=True, blank=True)
+    record_value = models.JSONField(_("in the accepted record"), null=True, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("difference of a copy")
+        verbose_name_plural = _("differences of copies")
+        ordering = ["comparison", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comparison", "field"], name="copy_finding_one_per_field"
+            ),
+            models.CheckConstraint(
+                condition=Q(code__startswith="O"), name="copy_finding_code_observer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.field}"

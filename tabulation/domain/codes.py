@@ -27,6 +27,9 @@ class Category(StrEnum):
     CORRECTABLE = "C"  # Art. 109: minor error, corrected by a decision
     SERIOUS = "S"  # Art. 110: the material must be inspected
     WARNING = "W"
+    # An observer's copy differs from the accepted record (docs/observers.md):
+    # shown to the commission, never on a station's record, holds nothing back.
+    OBSERVER_COPY = "O"
 
     @property
     def holds_back(self) -> bool:
@@ -94,5 +97,15 @@ CHECKS: dict[str, CheckInfo] = {
         ),
         _info("W5", None, _("An all-zero record, or a record identical to another station's")),
         _info("W6", None, _("The two entries of this record differ")),
+        # An observer's copy compared with the accepted record, field by field.
+        _info("O1", None, _("A total on an observer's copy differs from the accepted record")),
+        _info(
+            "O2", None, _("A list's votes on an observer's copy differ from the accepted record")
+        ),
+        _info(
+            "O3",
+            None,
+            _("The control sheet or the signatures on an observer's copy differ from the record"),
+        ),
     )
 }

@@ -54,6 +54,7 @@ from tabulation.models import (
 from tabulation.selectors.commission import objection_window
 from tabulation.selectors.stations import entry_record, round_version
 from tabulation.services.audit import audit_append, format_timestamp
+from tabulation.services.copies import copies_compare_round
 from tabulation.services.records import (
     EntryRefused,
     InputRefused,
@@ -409,6 +410,8 @@ def record_correct(
         )
         status_before = round.status
         _status_save(round, status, RoundEvent.CORRECT)
+        # Observers' copies are compared with the corrected record too.
+        copies_compare_round(round=round, actor=actor)
         tabulation_request(election_id=context.election.pk)
         _audit(
             actor=actor,

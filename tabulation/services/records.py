@@ -50,6 +50,7 @@ from tabulation.selectors.stations import (
     round_version,
 )
 from tabulation.services.audit import audit_append
+from tabulation.services.copies import copies_compare_round
 from tabulation.services.tabulation import tabulation_request
 
 # The columns' limits (PositiveIntegerField, PositiveSmallIntegerField): a
@@ -447,6 +448,8 @@ def _accept(
         .distinct()
     )
     _status_save(round, status, event)
+    # Observers' copies that came before the record are compared now.
+    copies_compare_round(round=round, actor=user)
     # Enqueued on commit; a broker that is down is logged, and the sweep
     # recovers (docs/tabulation.md): the stored record is never at risk.
     tabulation_request(election_id=round.station.election_id)

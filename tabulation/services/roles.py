@@ -1,9 +1,10 @@
 """Roles (Django groups with permissions) and clerk assignments.
 
-Three roles, RULES.md and ARCHITECTURE.md "Users":
+Four roles, RULES.md and ARCHITECTURE.md "Users":
 - clerk: enters the records of the stations assigned to them;
 - commission member (staff): decides and certifies;
-- administrator (staff): sets up the election and the accounts.
+- administrator (staff): sets up the election and the accounts;
+- observer: submits its copies of records (docs/observers.md), sees only those.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from tabulation.services.audit import audit_append
 ROLE_CLERK = "clerk"
 ROLE_COMMISSION_MEMBER = "commission member"
 ROLE_ADMINISTRATOR = "administrator"
-ROLES = (ROLE_CLERK, ROLE_COMMISSION_MEMBER, ROLE_ADMINISTRATOR)
+ROLE_OBSERVER = "observer"
+ROLES = (ROLE_CLERK, ROLE_COMMISSION_MEMBER, ROLE_ADMINISTRATOR, ROLE_OBSERVER)
 # Roles that work in the admin site and see everything.
 STAFF_ROLES = (ROLE_COMMISSION_MEMBER, ROLE_ADMINISTRATOR)
 
@@ -33,6 +35,7 @@ CUSTOM_PERMISSIONS = (
     ("decision", "decide", "Can take decisions of the commission"),
     ("resultsnapshot", "certify", "Can certify official results"),
     ("election", "import_election", "Can import an election's setup"),
+    ("observercopy", "submit_copy", "Can submit an observer's copy of a record"),
 )
 
 _ELECTION_MODELS = (
@@ -53,6 +56,10 @@ _COUNT_MODELS = (
     "resultsnapshot",
     "clerkassignment",
     "auditevent",
+    "recordscan",
+    "observer",
+    "observercopy",
+    "copyfinding",
 )
 
 
@@ -79,6 +86,9 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str, str]]] = {
         ("auth", "user", "change_user"),
         ("auth", "group", "view_group"),
     ],
+    # Nothing to view: an observer reads only its own copies, through its
+    # own pages, never a model's rows.
+    ROLE_OBSERVER: [("tabulation", "observercopy", "submit_copy")],
 }
 
 
@@ -91,7 +101,7 @@ def _permission_name(app_label: str, model: str, codename: str) -> str:
 
 
 def ensure_roles(*, apps: Apps | None = None) -> None:
-    """Create the three groups and their permissions if missing; idempotent.
+    """Create the four groups and their permissions if missing; idempotent.
 
     Run by migration 0002 (with the historical app registry) and by the
     election import, because a flushed database (TransactionTestCase) loses

@@ -14,20 +14,22 @@ def codenames(group_name: str) -> set[str]:
     return set(Group.objects.get(name=group_name).permissions.values_list("codename", flat=True))
 
 
-def test_migrations_create_the_three_roles_with_their_permissions() -> None:
+def test_migrations_create_the_four_roles_with_their_permissions() -> None:
     assert set(Group.objects.values_list("name", flat=True)) >= set(ROLES)
     assert "enter_record" in codenames("clerk")
     assert "decide" not in codenames("clerk")
     assert {"decide", "certify"} <= codenames("commission member")
     assert "enter_record" not in codenames("commission member")
     assert {"import_election", "add_user", "view_auditevent"} <= codenames("administrator")
+    # An observer submits its copies and views no model's rows.
+    assert codenames("observer") == {"submit_copy"}
 
 
 def test_ensure_roles_is_idempotent() -> None:
     ensure_roles()
     ensure_roles()
 
-    assert Group.objects.filter(name__in=ROLES).count() == 3
+    assert Group.objects.filter(name__in=ROLES).count() == 4
     assert Permission.objects.filter(codename="enter_record").count() == 1
 
 
