@@ -33,9 +33,18 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, *, cwd: Path, write: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        *,
+        cwd: Path,
+        write: Callable[[str], None],
+        on_restart: Callable[[Child], None] | None = None,
+    ) -> None:
         self.cwd = cwd
         self.write = write
+        # Called once a child is started again: what the dead one held
+        # (a worker's lease on a tabulation run) can be given up.
+        self.on_restart = on_restart
         self.children: list[Child] = []
 
     def start(self, name: str, command: Sequence[str], *, restart: bool = False) -> Child:
@@ -64,6 +73,8 @@ class Supervisor:
                 child.restarts += 1
                 self.write(f"The {child.name} stopped (exit {code}); starting it again.")
                 self._spawn(child)
+                if self.on_restart is not None:
+                    self.on_restart(child)
             else:
                 child.returncode = code
                 ended.append(child)

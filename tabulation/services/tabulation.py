@@ -470,3 +470,21 @@ def tabulation_sweep(*, now: datetime | None = None) -> list[int]:
     for election_id in wanted:
         tabulation_request(election_id=election_id, force=True)
     return wanted
+
+
+def tabulation_lease_release(*, election_id: int) -> bool:
+    """Give up the lease of a run whose worker is known to be dead, and ask
+    for a run: the next worker need not wait out the lease (a minute).
+
+    `make demo` calls it when it starts its worker again. Safe even if the
+    run were alive after all: the lease only spares work, and a stale run
+    cannot store (``_store``). True when a lease was held.
+    """
+    released = (
+        TabulationState.objects.filter(pk=election_id, lease_expires_at__isnull=False).update(
+            run_token="", lease_expires_at=None
+        )
+        == 1
+    )
+    tabulation_request(election_id=election_id, force=True)
+    return released

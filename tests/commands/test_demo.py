@@ -3,14 +3,17 @@ The supervisor itself is tested in tests/demo/test_supervise.py."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from tabulation.management.commands import demo
-from tabulation.models import Election
+from tabulation.models import Election, TabulationState
+from tabulation.services.tabulation import _claim
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +79,17 @@ def test_a_certified_demo_is_served_without_playing_it_again(fake_supervisor) ->
 
     assert [name for name, *_ in fake_supervisor.last.started] == ["worker", "web server"]
     assert "The demo night is over and certified" in output
+
+
+def test_a_restarted_worker_takes_over_the_dead_one_s_leases_at_once(fake_supervisor) -> None:
+    run_demo("--no-night")
+    election = Election.objects.get(slug="belgrade-2023")
+    TabulationState.objects.update_or_create(
+        election=election,
+        defaults={"run_token": "dead", "lease_expires_at": timezone.now() + timedelta(minutes=1)},
+    )
+    worker = type("Child", (), {"name": "worker"})()
+
+    demo._leases_release(worker)  # type: ignore[arg-type]
+
+    assert _claim(election.pk, "the new worker's run")

@@ -49,7 +49,8 @@ def grandchildren(path: Path, count: int) -> list[int]:
 def test_a_child_that_dies_is_started_again_and_its_own_children_go_with_it(tmp_path) -> None:
     pids = tmp_path / "pids"
     lines: list[str] = []
-    supervisor = Supervisor(cwd=tmp_path, write=lines.append)
+    restarted: list[object] = []
+    supervisor = Supervisor(cwd=tmp_path, write=lines.append, on_restart=restarted.append)
     child = supervisor.start("worker", [sys.executable, "-c", PARENT, str(pids)], restart=True)
     try:
         assert child.process is not None
@@ -60,6 +61,7 @@ def test_a_child_that_dies_is_started_again_and_its_own_children_go_with_it(tmp_
         assert supervisor.poll() == []
 
         assert child.restarts == 1 and child.process.pid != first
+        assert restarted == [child]
         assert lines == ["The worker stopped (exit -9); starting it again."]
         assert wait_for(lambda: not alive(orphan))
         assert alive(grandchildren(pids, 2)[1])
