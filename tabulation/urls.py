@@ -11,6 +11,8 @@ urlpatterns = [
     path("entry/", include("tabulation.views.entry_urls")),
     # Commission members: the dashboard, a station's decisions, objections.
     path("commission/", include("tabulation.views.commission_urls")),
+    # Observers: their copies of the records (docs/observers.md).
+    path("observe/", include("tabulation.views.observe_urls")),
     # The public results, open data.
     path("results/", include("tabulation.views.results_urls")),
 ]

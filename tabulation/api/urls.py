@@ -3,6 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from tabulation.api import observers
 from tabulation.api.results import ApiRootView
 
 urlpatterns = [
@@ -14,6 +15,10 @@ urlpatterns = [
     path("", include("tabulation.api.entry_urls")),
     # The commission's decisions, for members' tools:
     path("", include("tabulation.api.decision_urls")),
+    # Observers' copies of the records:
+    path(
+        "elections/<slug:slug>/copies/", observers.CopiesView.as_view(), name="api-observer-copies"
+    ),
     # The public read API:
     path("", include("tabulation.api.results_urls")),
 ]

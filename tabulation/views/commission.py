@@ -52,6 +52,8 @@ from tabulation.selectors.commission import (
     objections_list,
     station_detail_get,
 )
+from tabulation.selectors.observers import copy_findings_list, station_copies
+from tabulation.selectors.scans import commission_scans
 from tabulation.selectors.stations import ballot_list, round_version
 from tabulation.services.certification import (
     certification_confirm,
@@ -130,6 +132,7 @@ def _dashboard_context(election: Election, user: Any) -> dict[str, Any]:
         "proposal": proposal,
         "may_confirm": proposal is not None and proposal.proposed_by_id != user.pk,
         "certifications": certifications_list(election),
+        "copy_findings": copy_findings_list(election),
     }
 
 
@@ -290,6 +293,8 @@ def _station_page(
         "window": window,
         "refusal": refusal,
         "ballot_names": {item.ballot_number: item.name for item in lists},
+        "scans": commission_scans(detail.station),
+        "copies": station_copies(detail.station),
     }
     return render(request, "commission/station.html", context, status=status)
 

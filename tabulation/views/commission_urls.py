@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tabulation.views import commission
+from tabulation.views import commission, scans
 
 app_name = "commission"
 
@@ -21,4 +21,8 @@ urlpatterns = [
     path("<slug:slug>/decisions/", commission.decisions, name="decisions"),
     path("<slug:slug>/lots/", commission.lots, name="lots"),
     path("<slug:slug>/certify/", commission.certify, name="certify"),
+    path(
+        "<slug:slug>/stations/<slug:code>/scan/", scans.commission_scan_upload, name="scan_upload"
+    ),
+    path("<slug:slug>/scans/<str:scan>", scans.commission_scan, name="scan"),
 ]

@@ -21,6 +21,7 @@ from tabulation.domain.record import RECORD_FIELDS
 from tabulation.domain.record import Finding as DomainFinding
 from tabulation.forms import RecordEntryForm
 from tabulation.models import Election, Finding, RecordEntry, StationRound
+from tabulation.selectors.scans import own_scans
 from tabulation.selectors.stations import (
     ClerkStation,
     ballot_list,
@@ -193,6 +194,7 @@ def station_entry(request: HttpRequest, slug: str, code: str) -> HttpResponse:
         "own_votes": _own_votes(own, lists) if own is not None else [],
         "own_findings": _finding_rows(entry_findings(own, station)) if own is not None else [],
         "may_withdraw": own is not None and clerk_station.may_enter,
+        "own_scans": own_scans(request.user, station) if own is not None else [],
     }
     return render(request, "entry/station.html", context, status=status)
 

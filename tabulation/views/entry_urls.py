@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tabulation.views import entry
+from tabulation.views import entry, scans
 
 app_name = "entry"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("<slug:slug>/<slug:code>/", entry.station_entry, name="station"),
     path("<slug:slug>/<slug:code>/withdraw/", entry.station_withdraw, name="withdraw"),
     path("<slug:slug>/<slug:code>/reconcile/", entry.station_reconcile, name="reconcile"),
+    path("<slug:slug>/<slug:code>/scan/", scans.entry_scan, name="scan"),
 ]

@@ -32,6 +32,7 @@ from tabulation.selectors.published import (
     published_versions_list,
 )
 from tabulation.views.conditional import MAX_AGE_SECONDS, conditional_response, snapshot_etag
+from tabulation.views.scans import station_paper
 
 # Bump when the page markup changes, so a revalidating browser gets the new page.
 PAGE_REVISION = "4"
@@ -295,6 +296,7 @@ def station_page(
     station = next((row for row in stations if row.get("code") == code), None)
     if station is None:
         raise Http404("No such polling station in this election.")
+    paper, paper_part = station_paper(slug, code)
 
     def build() -> HttpResponse:
         context = _results_context(document, latest=version is None)
@@ -314,10 +316,11 @@ def station_page(
             earlier_rounds=_earlier_rounds(station),
             decision_kinds=DECISION_KINDS,
             finding_statuses=FINDING_STATUSES,
+            **paper,
         )
         return render(request, "results/station.html", context)
 
-    return _cacheable(request, document, build, "station", code, *_page_parts())
+    return _cacheable(request, document, build, "station", code, paper_part, *_page_parts())
 
 
 def open_data_page(request: HttpRequest, slug: str) -> HttpResponse:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tabulation.views import documents, results
+from tabulation.views import documents, results, scans
 
 app_name = "results"
 
@@ -36,6 +36,9 @@ urlpatterns = [
         results.station_page,
         name="station-version",
     ),
+    # Scans of accepted records, and their list with hashes (open data).
+    path("<slug:slug>/scans.csv", scans.scans_csv, name="scans-csv"),
+    path("<slug:slug>/scans/<str:scan>", scans.public_scan, name="scan"),
     # The commission's documents: the total report and the mandates decision.
     path("<slug:slug>/report/", documents.report_page, name="report"),
     path("<slug:slug>/report.pdf", documents.report_pdf, name="report-pdf"),
