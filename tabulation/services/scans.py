@@ -30,6 +30,7 @@ import io
 import re
 import warnings
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import IO, Any
 
 from django.conf import settings
@@ -100,15 +101,25 @@ def _name_check(name: str) -> None:
         )
 
 
+def megabytes(size: int) -> str:
+    """A size for a message: 15 MB as "15", 100 KB as "0.1"."""
+    shown = (Decimal(size) / (1024 * 1024)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{shown:f}".removesuffix(".0")
+
+
+def too_large() -> ScanRefused:
+    return ScanRefused(
+        "too_large",
+        _("The file is larger than {limit} MB."),
+        limit=megabytes(settings.SCAN_MAX_BYTES),
+    )
+
+
 def _read_limited(file: IO[bytes]) -> bytes:
     limit = settings.SCAN_MAX_BYTES
     data = file.read(limit + 1)
     if len(data) > limit:
-        raise ScanRefused(
-            "too_large",
-            _("The file is larger than {limit} MB."),
-            limit=limit // (1024 * 1024),
-        )
+        raise too_large()
     if not data:
         raise ScanRefused("empty", _("The file is empty."))
     return data

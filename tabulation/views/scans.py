@@ -31,7 +31,14 @@ from tabulation.selectors.scans import (
     station_public_scans,
 )
 from tabulation.selectors.stations import clerk_station_get, round_current
-from tabulation.services.scans import CheckedScan, ScanRefused, scan_attach, scan_check, scan_open
+from tabulation.services.scans import (
+    CheckedScan,
+    ScanRefused,
+    scan_attach,
+    scan_check,
+    scan_open,
+    too_large,
+)
 from tabulation.views.commission import member_required
 
 SCAN_NAME = re.compile(r"[0-9a-f]{64}\.(?:jpg|png|pdf)")
@@ -64,11 +71,7 @@ def upload_checked(request: HttpRequest, field: str = "scan") -> CheckedScan | N
     it (it would spool it to a temporary file first)."""
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > settings.SCAN_MAX_BYTES + ENVELOPE_BYTES:
-        raise ScanRefused(
-            "too_large",
-            "The file is larger than {limit} MB.",
-            limit=settings.SCAN_MAX_BYTES // (1024 * 1024),
-        )
+        raise too_large()
     upload = request.FILES.get(field)
     if upload is None:
         return None
