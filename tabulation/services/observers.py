@@ -68,6 +68,8 @@ def observer_accredit(
         raise ValueError("accredit an observer for exactly one of a list or an organisation")
     if electoral_list is not None and electoral_list.election_id != election.pk:
         raise ValueError(f"{electoral_list} is not on the ballot of {election}")
+    if Observer.objects.filter(user=user).exists():
+        raise ValueError(f"{user.get_username()} is already an observer")
     if user.is_staff or user.groups.exclude(name=ROLE_OBSERVER).exists():
         raise ValueError(f"{user.get_username()} holds another role; an observer holds none")
     with transaction.atomic():
