@@ -22,9 +22,7 @@ def run(*args: str) -> str:
 def test_a_new_user_is_accredited_for_a_list_without_a_password() -> None:
     setup = entry_setup()
 
-    out = run(
-        "lista-2-posmatrac", "--election", setup.election.slug, "--list", "2", "--reason", "r"
-    )
+    out = run("lista-2", "--election", setup.election.slug, "--list", "2", "--reason", "r")
 
     observer = Observer.objects.get(user__username="lista-2")
     assert observer.electoral_list == setup.lists[1]
