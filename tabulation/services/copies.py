@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from tabulation.domain.copies import copy_differences
 from tabulation.models import (
@@ -27,7 +27,7 @@ from tabulation.services.audit import audit_append
 
 
 def _compare(
-    copy: ObserverCopy, record: AcceptedRecord, actor: AbstractBaseUser | None
+    copy: ObserverCopy, record: AcceptedRecord, actor: AbstractBaseUser | AnonymousUser | None
 ) -> CopyComparison:
     differences = copy_differences(entry_record(cast(Any, copy)), entry_record(record))
     comparison = CopyComparison.objects.create(
@@ -59,7 +59,7 @@ def _compare(
 
 
 def copies_compare_round(
-    *, round: StationRound, actor: AbstractBaseUser | None = None
+    *, round: StationRound, actor: AbstractBaseUser | AnonymousUser | None = None
 ) -> list[CopyComparison]:
     """Compare every live copy of ``round`` not yet compared with its live
     accepted record. Call inside the transaction that holds the round."""

@@ -14,6 +14,7 @@ from tabulation.models import (
     ObserverCopy,
     StationRound,
 )
+from tabulation.services.decisions import record_correct
 from tabulation.services.observers import (
     CsvRefused,
     copies_import_csv,
@@ -196,3 +197,26 @@ def test_a_csv_with_one_bad_row_is_refused_whole() -> None:
 
 def test_the_observer_group_exists_after_migrations() -> None:
     assert Group.objects.filter(name=ROLE_OBSERVER).exists()
+
+
+def test_a_copy_is_compared_again_with_the_corrected_record() -> None:
+    setup = entry_setup()
+    # Typed with 301 for list 1 (S1: held); the observer's copy says 300.
+    held = {1: 301, 2: 200, 3: 88}
+    submit(setup, setup.clerk1, votes=held)
+    submit(setup, setup.clerk2, votes=held)
+    row = copy(setup, accredit(setup))
+    assert findings(row) == [("O2", "votes[1]", 300, 301)]
+
+    record_correct(
+        actor=setup.member,
+        round=setup.round,
+        values=record_values(control_sheet_ok="yes"),
+        votes=list(VOTES.items()),
+        reason="Recounted: 300, as the observer's copy says.",
+    )
+
+    latest = CopyComparison.objects.filter(copy=row).latest("pk")
+    assert latest.accepted_record.source == "decision"
+    assert latest.differences == 0
+    assert CopyComparison.objects.filter(copy=row).count() == 2

@@ -10,7 +10,7 @@ from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from tabulation.models import AuditEvent, RecordScan, StationRound
 from tabulation.services import tabulation as tabulation_service
@@ -113,6 +113,11 @@ def test_a_scan_is_invisible_before_acceptance_and_public_after(world: World) ->
     assert other_clerk.get(public_scan_url(world)).status_code == 404
     assert sha not in reader.get(station_url(world)).content.decode()
     assert sha not in scans_csv(world)
+    # Nor the clerk who will type the second entry (blind).
+    second = Client()
+    second.force_login(world.setup.clerk2)
+    entry_page = f"/en/entry/{world.setup.election.slug}/{world.setup.station.code}/"
+    assert sha not in second.get(entry_page).content.decode()
 
     # The second clerk types the same record: accepted.
     with mock.patch.object(tabulation_service, "tabulation_enqueue", return_value=True):
