@@ -38,7 +38,7 @@ from tabulation.services.decisions import objection_register
 from tabulation.services.observers import copy_submit, observer_accredit
 from tabulation.services.publishing import snapshot_publish
 from tabulation.services.roles import ROLE_ADMINISTRATOR, ROLE_COMMISSION_MEMBER, clerk_assign
-from tabulation.services.scans import scan_attach, scan_check
+from tabulation.services.scans import paper_publish, scan_attach, scan_check
 from tabulation.services.tabulation import tabulation_compute
 from tests.factories import UserFactory, record_values
 from tests.factories_records import record_accept
@@ -131,6 +131,8 @@ def world_build(publish_dir: Any) -> World:
     )
     world = World(setup=setup, snapshot=outcome.snapshot, objection=objection)
     world.scan, world.public_scan, observer = _scans_and_copies(setup, outsider_round)
+    # What the commits would have published (the tests run in one transaction).
+    paper_publish(setup.election.pk)
     world.users = {
         "clerk_a": setup.clerk1,
         "clerk_b": clerk_b,

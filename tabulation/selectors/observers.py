@@ -14,7 +14,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from tabulation.models import (
-    AcceptedRecord,
     CopyComparison,
     CopyFinding,
     Election,
@@ -28,7 +27,9 @@ def observer_list(user: AbstractBaseUser | AnonymousUser) -> list[Observer]:
     """The user's accreditations (one per election at most)."""
     if not user.is_authenticated:
         return []
-    return list(Observer.objects.filter(user=user).select_related("election", "electoral_list"))
+    return list(
+        Observer.objects.filter(user_id=user.pk).select_related("election", "electoral_list")
+    )
 
 
 def observer_get(user: AbstractBaseUser | AnonymousUser, slug: str) -> Observer | None:
@@ -81,29 +82,23 @@ class Agreement:
     differ: int
 
 
-def copies_agreement(election: Election, code: str) -> Agreement | None:
-    """How many independent copies (one per list or organisation) agree with
-    the station's accepted record, and how many differ; None before the
-    record is accepted (nothing public to compare with) or when no copy is."""
-    record = (
-        AcceptedRecord.objects.filter(
-            round__station__election=election,
-            round__station__code=code,
-            superseded_at__isnull=True,
-        )
-        .order_by("-round__number")
-        .first()
+def copies_agreement(election: Election) -> dict[str, Agreement]:
+    """For each station with an accepted record and at least one copy
+    compared with it: how many independent copies (one per list or
+    organisation) agree with the live record, and how many differ. A body
+    whose observers disagree among themselves counts as differing."""
+    bodies: dict[str, dict[str, bool]] = {}
+    comparisons = _live_comparisons(election).select_related(
+        "copy__observer", "copy__round__station"
     )
-    if record is None:
-        return None
-    bodies: dict[str, bool] = {}
-    for comparison in CopyComparison.objects.filter(
-        accepted_record=record, copy__superseded_at__isnull=True
-    ).select_related("copy__observer"):
+    for comparison in comparisons:
+        station = bodies.setdefault(comparison.copy.round.station.code, {})
         body = comparison.copy.observer.body
-        # A body whose observers disagree with each other counts as differing.
-        bodies[body] = bodies.get(body, True) and comparison.differences == 0
-    if not bodies:
-        return None
-    agree = sum(1 for value in bodies.values() if value)
-    return Agreement(agree=agree, differ=len(bodies) - agree)
+        station[body] = station.get(body, True) and comparison.differences == 0
+    return {
+        code: Agreement(
+            agree=sum(1 for value in verdicts.values() if value),
+            differ=sum(1 for value in verdicts.values() if not value),
+        )
+        for code, verdicts in bodies.items()
+    }

@@ -24,6 +24,7 @@ from tabulation.models import (
 )
 from tabulation.selectors.stations import entry_record
 from tabulation.services.audit import audit_append
+from tabulation.services.scans import paper_publish_on_commit
 
 
 def _compare(
@@ -66,6 +67,9 @@ def copies_compare_round(
     record = AcceptedRecord.objects.filter(round=round, superseded_at__isnull=True).first()
     if record is None:
         return []
+    # An accepted record makes the round's scans public, whether or not a
+    # copy waits for it.
+    paper_publish_on_commit(round.station.election_id)
     copies = (
         ObserverCopy.objects.filter(round=round, superseded_at__isnull=True)
         .exclude(comparisons__accepted_record=record)

@@ -23,7 +23,12 @@ ROLE_CLERK = "clerk"
 ROLE_COMMISSION_MEMBER = "commission member"
 ROLE_ADMINISTRATOR = "administrator"
 ROLE_OBSERVER = "observer"
-ROLES = (ROLE_CLERK, ROLE_COMMISSION_MEMBER, ROLE_ADMINISTRATOR, ROLE_OBSERVER)
+# The roles an election's accounts file may give (docs/import-format.md).
+ROLES = (ROLE_CLERK, ROLE_COMMISSION_MEMBER, ROLE_ADMINISTRATOR)
+# And the observer, accredited for a list or an organisation with
+# `manage.py accredit_observer`, never imported: an account without its
+# accreditation would be an observer of nothing.
+ALL_ROLES = (*ROLES, ROLE_OBSERVER)
 # Roles that work in the admin site and see everything.
 STAFF_ROLES = (ROLE_COMMISSION_MEMBER, ROLE_ADMINISTRATOR)
 

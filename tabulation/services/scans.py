@@ -41,8 +41,11 @@ from django.db import transaction
 from PIL import Image, ImageOps
 
 from tabulation.domain.i18n import _
-from tabulation.models import RecordEntry, RecordScan, StationRound
+from tabulation.models import Election, RecordEntry, RecordScan, StationRound
+from tabulation.selectors.open_data import json_bytes
+from tabulation.selectors.scans import paper_document, paper_path
 from tabulation.services.audit import audit_append
+from tabulation.services.publishing import _write_atomic
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -307,6 +310,7 @@ def scan_attach(
             after=_scan_summary(scan),
             client_address=client_address,
         )
+        paper_publish_on_commit(round.station.election_id)
     return scan
 
 
@@ -320,6 +324,19 @@ def _scan_summary(scan: RecordScan) -> dict[str, Any]:
         "content_type": scan.content_type,
         "size": scan.size,
     }
+
+
+def paper_publish(election_id: int) -> None:
+    """Write the election's ``paper.json`` (each station's public scans and
+    copies' agreement) for the public pages, which never read the write
+    tables. Called on commit after anything that may change it: a scan, an
+    acceptance, a correction, a comparison."""
+    election = Election.objects.get(pk=election_id)
+    _write_atomic(paper_path(election.slug), json_bytes(paper_document(election)))
+
+
+def paper_publish_on_commit(election_id: int) -> None:
+    transaction.on_commit(lambda: paper_publish(election_id))
 
 
 def scan_open(scan: RecordScan) -> IO[bytes]:

@@ -9,7 +9,9 @@ stored by services/scans.py.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
 from collections.abc import Callable
 
@@ -23,12 +25,11 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from tabulation.models import Election, RecordScan
-from tabulation.selectors.observers import copies_agreement
 from tabulation.selectors.scans import (
     commission_scan_get,
     public_scan_get,
     public_scans,
-    station_public_scans,
+    published_paper_get,
 )
 from tabulation.selectors.stations import clerk_station_get, round_current
 from tabulation.services.scans import (
@@ -187,16 +188,10 @@ def scans_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def station_paper(slug: str, code: str) -> tuple[dict[str, object], str]:
-    """The public station page's paper record: its scans once accepted, how
-    many independent copies agree; and a part of the page's ETag, so that a
-    scan or a copy that comes after the snapshot shows without waiting for
-    the next one."""
-    election = Election.objects.filter(slug=slug).first()
-    if election is None:
-        return {}, "paper-none"
-    scans = station_public_scans(election, code)
-    agreement = copies_agreement(election, code)
-    part = f"paper-{len(scans)}-{scans[-1].pk if scans else 0}"
-    if agreement is not None:
-        part += f"-{agreement.agree}-{agreement.differ}"
-    return {"scans": scans, "agreement": agreement}, part
+    """The public station page's paper record, from ``paper.json``: its scans
+    once accepted, how many independent copies agree; and a part of the
+    page's ETag, so that a scan or a copy that comes after the snapshot shows
+    without waiting for the next one."""
+    paper = published_paper_get(slug, code)
+    part = hashlib.sha256(json.dumps(paper, sort_keys=True).encode()).hexdigest()[:12]
+    return {"scans": paper.get("scans", []), "agreement": paper.get("agreement")}, part

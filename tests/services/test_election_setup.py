@@ -102,6 +102,7 @@ def test_accounts_get_roles_assignments_and_no_usable_password() -> None:
         "clerk",
         "commission member",
         "administrator",
+        "observer",
     }
 
 

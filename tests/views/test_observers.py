@@ -180,7 +180,9 @@ def test_the_dashboard_lists_each_difference_of_a_copy(world: World) -> None:
     assert world.setup.outsider_station.code in page
 
 
-def test_the_public_station_page_says_how_many_copies_agree(world: World) -> None:
+def test_the_public_station_page_says_how_many_copies_agree(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
     station = world.setup.outsider_station
     url = f"/en/results/{world.setup.election.slug}/stations/{station.code}/"
     reader = world.clients["anonymous"]
@@ -201,7 +203,8 @@ def test_the_public_station_page_says_how_many_copies_agree(world: World) -> Non
     for name in record_values():
         value = getattr(record, name)
         data[name] = ("yes" if value else "no") if isinstance(value, bool) else str(value)
-    assert client.post(copy_url(world, station.code), data).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(copy_url(world, station.code), data).status_code == 302
 
     page = reader.get(url).content.decode()
     assert "1 independent copy of the record" in page

@@ -105,7 +105,9 @@ def test_the_other_clerk_cannot_attach_a_scan_to_a_station_not_theirs(world: Wor
     assert response.status_code == 404
 
 
-def test_a_scan_is_invisible_before_acceptance_and_public_after(world: World) -> None:
+def test_a_scan_is_invisible_before_acceptance_and_public_after(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
     assert world.scan is not None
     sha = world.scan.sha256
     reader, other_clerk = world.clients["anonymous"], world.clients["clerk_b"]
@@ -120,7 +122,10 @@ def test_a_scan_is_invisible_before_acceptance_and_public_after(world: World) ->
     assert sha not in second.get(entry_page).content.decode()
 
     # The second clerk types the same record: accepted.
-    with mock.patch.object(tabulation_service, "tabulation_enqueue", return_value=True):
+    with (
+        mock.patch.object(tabulation_service, "tabulation_enqueue", return_value=True),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         submit(world.setup, world.setup.clerk2, registered=TYPED)
     assert StationRound.objects.get(pk=world.setup.round.pk).status in ("accepted", "held")
 
