@@ -709,10 +709,10 @@ class Night:
         self._wait_published(official.version)
 
     def _result_ask(self, blockers: set[str]) -> None:
-        """Ask for a tabulation when the result is behind. Acknowledging a
-        warning or deciding an objection changes what the result reads
-        without asking for one; the periodic sweep of a worker with --beat
-        would, 30 s later at most: the members do not wait for it."""
+        """Ask again for a tabulation when the result is behind. Every
+        decision asks for one itself; a run that read the rows just before
+        the last decision committed leaves the result behind until the next
+        request, and the members do not wait for the sweep to make one."""
         if blockers & {"no_result", "result_behind"}:
             tabulation_request(election_id=self.election.pk)
 

@@ -183,9 +183,16 @@ def _decision(
     payload: Mapping[str, Any] | None = None,
 ) -> Decision:
     """The Decision row: about a round (``context``), or an election-wide
-    one (``election``, and the ``station`` it concerns, if any)."""
+    one (``election``, and the ``station`` it concerns, if any).
+
+    Every decision asks for a tabulation once it commits: each changes what
+    the result reads (a station's status, its open findings, an objection,
+    the lots), and the sweep looks at accepted records, not at decisions, so
+    a decision left to it would leave the result behind until the next record.
+    """
     election = context.election if context is not None else election
     assert election is not None, "a decision belongs to an election"
+    tabulation_request(election_id=election.pk)
     return Decision.objects.create(
         election=election,
         kind=kind,
@@ -412,7 +419,6 @@ def record_correct(
         _status_save(round, status, RoundEvent.CORRECT)
         # Observers' copies are compared with the corrected record too.
         copies_compare_round(round=round, actor=actor)
-        tabulation_request(election_id=context.election.pk)
         _audit(
             actor=actor,
             decision=decision,
@@ -579,7 +585,6 @@ def station_annul(
             ordered_by=decision,
             voting_date=voting_date,
         )
-        tabulation_request(election_id=context.election.pk)
         _audit(
             actor=actor,
             decision=decision,
@@ -654,7 +659,6 @@ def lots_draw(
             reason=text,
             payload={"lots_required": list(required), "lots_drawn": drawn},
         )
-        tabulation_request(election_id=election.pk)
         _audit(
             actor=actor,
             decision=decision,

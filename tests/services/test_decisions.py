@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -19,6 +20,7 @@ from tabulation.models import (
     RecordEntry,
     ResultSnapshot,
     StationRound,
+    TabulationState,
 )
 from tabulation.services.decisions import (
     DecisionRefused,
@@ -673,3 +675,58 @@ def test_a_clerk_can_register_no_objection() -> None:
                 subject=Objection.Subject.RESULT,
                 grounds="x",
             )
+
+
+# --- Every decision asks for the next result ------------------------------------------
+
+
+def _returned(setup):  # type: ignore[no-untyped-def]
+    submit(setup, setup.clerk1)
+    submit(setup, setup.clerk2, votes={1: 301, 2: 200, 3: 87})
+    return lambda: entries_reconcile(
+        actor=setup.member, round=setup.round, return_for_entry=True, reason="Both wrong."
+    )
+
+
+def _acknowledged(setup):  # type: ignore[no-untyped-def]
+    votes = {1: 300, 2: 200, 3: 80}
+    submit(setup, setup.clerk1, votes=votes, ballots_invalid=20, ballots_valid=580)
+    submit(setup, setup.clerk2, votes=votes, ballots_invalid=20, ballots_valid=580)
+    w2 = Finding.objects.get(round=setup.round, code="W2", status="open")
+    return lambda: finding_acknowledge(actor=setup.member, finding=w2, reason="Explained.")
+
+
+def _objection_decided(setup):  # type: ignore[no-untyped-def]
+    snapshot = published(setup)
+    filed_at = snapshot.created_at + timedelta(hours=1)
+    objection = objection_register(
+        actor=setup.member,
+        election=setup.election,
+        filed_at=filed_at,
+        filed_by="Lista 2",
+        subject=Objection.Subject.STATION,
+        station=setup.station,
+        grounds="A voter not in the excerpt was allowed to vote.",
+        now=filed_at + timedelta(minutes=1),
+    )
+    return lambda: objection_decide(
+        actor=setup.member, objection=objection, upheld=False, reason="Not proven."
+    )
+
+
+@pytest.mark.parametrize("prepared", [_returned, _acknowledged, _objection_decided])
+def test_every_decision_asks_for_a_tabulation(prepared, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """A decision changes what the result reads (a station's status, its open
+    findings, the objections): the certification page calls the result
+    behind until a run includes it, so the decision must ask for that run
+    rather than leave it to the sweep (which does not look at decisions)."""
+    setup = entry_setup()
+    decide = prepared(setup)
+    with mock.patch(
+        "tabulation.services.tabulation.tabulation_enqueue", return_value=True
+    ) as enqueue:
+        TabulationState.objects.filter(pk=setup.election.pk).update(pending=False)
+        with django_capture_on_commit_callbacks(execute=True):
+            decide()
+
+    enqueue.assert_called_once_with(setup.election.pk)
