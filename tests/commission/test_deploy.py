@@ -126,8 +126,11 @@ def test_the_trusted_proxy_header_is_named_as_the_proxy_sends_it(tmp_path: Path)
         "print(repr(settings.TRUSTED_PROXY_HEADER))"
     )
 
-    named = run_with_example(tmp_path, "-c", script, TRUSTED_PROXY_HEADER="X-Forwarded-For")
-    unset = run_with_example(tmp_path, "-c", script)
+    # The example names the header, because in its stack nginx sets it.
+    example = run_with_example(tmp_path, "-c", script)
+    lower = run_with_example(tmp_path, "-c", script, TRUSTED_PROXY_HEADER="x-real-ip")
+    unset = run_with_example(tmp_path, "-c", script, TRUSTED_PROXY_HEADER="")
 
-    assert named.stdout.strip() == "'HTTP_X_FORWARDED_FOR'", named.stderr
+    assert example.stdout.strip() == "'HTTP_X_FORWARDED_FOR'", example.stderr
+    assert lower.stdout.strip() == "'HTTP_X_REAL_IP'", lower.stderr
     assert unset.stdout.strip() == "''", unset.stderr
