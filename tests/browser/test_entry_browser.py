@@ -33,7 +33,7 @@ def click_and_wait(browser, button) -> None:
     )
 
 
-def enter_record(browser) -> None:
+def enter_record(browser, submit: str = "#entry-submit") -> None:
     for name, value in record_values().items():
         if name == "control_sheet_ok":
             browser.find_element(By.CSS_SELECTOR, "input[name=control_sheet_ok][value=yes]").click()
@@ -41,7 +41,7 @@ def enter_record(browser) -> None:
             browser.find_element(By.NAME, name).send_keys(str(value))
     for number, votes in VOTES.items():
         browser.find_element(By.NAME, f"votes[{number}]").send_keys(str(votes))
-    click_and_wait(browser, browser.find_element(By.ID, "entry-submit"))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, submit))
 
 
 def test_two_clerks_enter_the_same_record_and_the_station_shows_as_accepted(
