@@ -10,6 +10,10 @@ add up to the totals. An annulled round is never counted, so its figures are
 in a file of their own, ``earlier_rounds.csv`` (one row per annulled round),
 and in ``stations.json`` under each station's ``earlier_rounds``.
 
+``fingerprint.json`` is the election's fingerprint, counted from the station
+rows (tabulation/domain/fingerprint.py, docs/fingerprint.md): the pages draw
+it from this file, so they need no database.
+
 ``mandates.csv`` has one row per councillor: each list's ``mandates`` from the
 document, lists in ballot order, candidates in list order. In an official
 snapshot they are the elected councillors; in a provisional one, who would
@@ -21,6 +25,7 @@ import io
 import json
 from typing import Any
 
+from tabulation.domain.fingerprint import fingerprint_document
 from tabulation.domain.record import RECORD_FIELDS
 
 OPEN_DATA_FILES = (
@@ -32,8 +37,11 @@ OPEN_DATA_FILES = (
     "stations.csv",
     "stations.json",
     "earlier_rounds.csv",
+    "fingerprint.json",
 )
-STATION_FILES = frozenset({"stations.csv", "stations.json", "earlier_rounds.csv"})
+STATION_FILES = frozenset(
+    {"stations.csv", "stations.json", "earlier_rounds.csv", "fingerprint.json"}
+)
 
 TOTALS_COLUMNS = ("ballot_number", "name", "votes", "percent", "seats", "passed_threshold")
 MANDATE_COLUMNS = ("ballot_number", "list", "position", "name")
@@ -182,6 +190,8 @@ def open_data_file(
         raise ValueError(f"{name} needs the snapshot's station rows")
     if name == "earlier_rounds.csv":
         return earlier_rounds_csv(document, stations)
+    if name == "fingerprint.json":
+        return json_bytes(fingerprint_document(int(document["version"]), stations))
     return json_bytes(stations) if name == "stations.json" else stations_csv(document, stations)
 
 

@@ -28,6 +28,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from tabulation.domain.fingerprint import fingerprint_document
+
 # Slugs come from URLs; only these characters may reach a file path, so a
 # crafted slug can never walk out of PUBLISH_DIR.
 _SAFE_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -107,6 +109,17 @@ def published_results_get(
     return document
 
 
+def _version_paths(slug: str, version: int, name: str) -> list[Path]:
+    """Where file ``name`` of ``version`` is: its snapshot's folder, then the
+    top-level copy while ``version`` is the latest."""
+    folder = _publish_dir() / slug
+    paths = [folder / "snapshots" / str(version) / name]
+    top = published_results_get(slug)
+    if top is not None and top.get("version") == version:
+        paths.append(folder / name)
+    return paths
+
+
 def published_stations_list(slug: str, version: int | None = None) -> list[dict[str, Any]] | None:
     """The station rows published beside a snapshot (the latest, or ``version``)."""
     if not _valid(slug, version):
@@ -116,12 +129,9 @@ def published_stations_list(slug: str, version: int | None = None) -> list[dict[
         if latest is None:
             return None
         version = int(latest["version"])
-    folder = _publish_dir() / slug
-    paths = [folder / "snapshots" / str(version) / "stations.json"]
-    top = published_results_get(slug)
-    if top is not None and top.get("version") == version:
-        paths.append(folder / "stations.json")
-    rows = _cached_or_file(f"results:{slug}:stations:v{version}", paths)
+    rows = _cached_or_file(
+        f"results:{slug}:stations:v{version}", _version_paths(slug, version, "stations.json")
+    )
     # The file may wrap the rows with the version they belong to.
     if isinstance(rows, dict):
         rows = rows.get("stations")
@@ -171,3 +181,19 @@ def iso_datetime(value: Any) -> datetime | None:
         return datetime.fromisoformat(str(value)) if value else None
     except ValueError:
         return None
+
+
+def published_fingerprint_get(slug: str, version: int) -> dict[str, Any] | None:
+    """The fingerprint published beside snapshot ``version`` (fingerprint.json).
+    A snapshot published before there was one has it counted from its
+    station rows, so every version's pages draw it; None without rows."""
+    if not _valid(slug, version):
+        return None
+    fingerprint = _cached_or_file(
+        f"results:{slug}:fingerprint:v{version}", _version_paths(slug, version, "fingerprint.json")
+    )
+    if fingerprint is None:
+        stations = published_stations_list(slug, version)
+        if stations is not None:
+            fingerprint = fingerprint_document(version, stations)
+    return fingerprint

@@ -27,6 +27,7 @@ from tabulation.selectors.published import (
     iso_date,
     iso_datetime,
     published_elections_list,
+    published_fingerprint_get,
     published_results_get,
     published_stations_list,
     published_versions_list,
@@ -35,7 +36,7 @@ from tabulation.views.conditional import MAX_AGE_SECONDS, conditional_response, 
 from tabulation.views.scans import station_paper
 
 # Bump when the page markup changes, so a revalidating browser gets the new page.
-PAGE_REVISION = "4"
+PAGE_REVISION = "5"
 # The results page names at most this many pending repeat votes (the soonest
 # first) and gives the count of the rest: the list must stay short.
 REPEAT_VOTES_LISTED = 10
@@ -195,6 +196,26 @@ def _recent_versions(versions: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _fingerprint(
+    document: dict[str, Any], municipality: str | None = None
+) -> dict[str, Any] | None:
+    """The published fingerprint of ``document`` (the whole election, or one
+    municipality's), with the flagged stations it covers; None before any."""
+    fingerprint = published_fingerprint_get(document["election"]["slug"], int(document["version"]))
+    if fingerprint is None:
+        return None
+    if municipality is None:
+        area = fingerprint["election"]
+    else:
+        area = fingerprint["municipalities"].get(municipality) or {}
+    flagged = [
+        row
+        for row in fingerprint.get("flagged") or ()
+        if municipality is None or row.get("municipality") == municipality
+    ]
+    return {**fingerprint, "area": area, "flagged": flagged}
+
+
 def results_page(request: HttpRequest, slug: str, version: int | None = None) -> HttpResponse:
     document = _document_or_404(slug, version)
     latest = version is None
@@ -204,6 +225,7 @@ def results_page(request: HttpRequest, slug: str, version: int | None = None) ->
         versions = published_versions_list(slug)
         context.update(_recent_versions(versions))
         context["earlier_official"] = _earlier_official(document, versions)
+        context["fingerprint"] = _fingerprint(document)
         return render(request, "results/election.html", context)
 
     return _cacheable(request, document, build, "page", *_page_parts())
@@ -214,7 +236,9 @@ def results_live(request: HttpRequest, slug: str) -> HttpResponse:
     document = _document_or_404(slug)
 
     def build() -> HttpResponse:
-        return render(request, "results/_live.html", _results_context(document, latest=True))
+        context = _results_context(document, latest=True)
+        context["fingerprint"] = _fingerprint(document)
+        return render(request, "results/_live.html", context)
 
     return _cacheable(request, document, build, "live", *_page_parts())
 
@@ -250,6 +274,7 @@ def municipality_page(
             municipality=municipality,
             stations=[_as_shown(row) for row in stations if row.get("municipality") == code],
             station_statuses=STATION_STATUSES,
+            fingerprint=_fingerprint(document, code),
         )
         return render(request, "results/municipality.html", context)
 
