@@ -5,7 +5,11 @@ Simulated clerks type each station's record twice with ``record_submit``;
 simulated commission members work the dashboard's queues with the
 decision services (reconcile, correct, acknowledge, annul and order a
 repeat vote, decide an objection, draw lots) and, at the end, certify.
-Nothing is written to a table directly.
+Nothing is written to a table directly. Clerks photograph part of the
+records (the scans service) and two observers, a list's representative and
+an accredited organisation, bring their copies of others (the observers
+service), some of which differ from the record; a few stations are stuffed
+(plan.py), for the fingerprint's corner.
 
 What is already done is read back from the database: entries a clerk
 already made are not typed again, and the commission acts on what its
@@ -16,6 +20,7 @@ with the same seed (the plan, tabulation/demo/plan.py, is the same).
 from __future__ import annotations
 
 import heapq
+import io
 import random
 import time
 import uuid
@@ -30,10 +35,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from tabulation.demo.paper import record_photo
 from tabulation.demo.plan import (
     ENTRY_DEADLINE,
     HOUR,
     OBJECTION_AT,
+    OBSERVERS,
     POLLS_CLOSE_HOUR,
     REPEAT_EVENING,
     NightPlan,
@@ -52,8 +59,11 @@ from tabulation.models import (
     ElectoralList,
     Finding,
     Objection,
+    Observer,
+    ObserverCopy,
     PollingStation,
     RecordEntry,
+    RecordScan,
     StationRound,
 )
 from tabulation.selectors.certification import blockers_get, latest_snapshot
@@ -75,8 +85,10 @@ from tabulation.services.decisions import (
     record_correct,
     station_annul,
 )
+from tabulation.services.observers import copy_submit, observer_accredit
 from tabulation.services.records import EntryRefused, record_submit
 from tabulation.services.roles import ROLE_COMMISSION_MEMBER
+from tabulation.services.scans import scan_attach, scan_check
 from tabulation.services.tabulation import tabulation_request
 
 DEMO_ROOT = Path(__file__).resolve().parent
@@ -93,6 +105,14 @@ KEY_NAMESPACE = uuid.UUID("0d5b7c52-6f0b-4f55-9b8e-3f7f3a1c2e91")
 # the commission's language (the pages translate the interface, not the
 # records).
 OBJECTOR = "Predstavnik izborne liste {number}"
+# The night's observers (plan.OBSERVERS): users made and accredited by the
+# night the first time, with no password (``manage.py changepassword`` to
+# log in as one).
+OBSERVER_ORGANISATION = "CRTA"
+OBSERVER_USERNAMES = {
+    "list": "observer-{slug}-list-{number}",
+    "organisation": "observer-{slug}-crta",
+}
 
 GROUND_REASONS = {
     "R1": "Čl. 116: u glasačkoj kutiji je više listića nego birača koji su glasali.",
@@ -186,6 +206,7 @@ class Night:
         }
         self.clerks = self._clerks()
         self.members = self._members()
+        self.observers = self._observers()
         self.rng = random.Random(f"{seed}:commission")
         self.report = NightReport()
         self.actions = 0
@@ -242,6 +263,36 @@ class Night:
 
     def member(self, index: int) -> Any:
         return self.members[index % 2]
+
+    def _observers(self) -> list[Any]:
+        """The observers of plan.OBSERVERS, in its order: the representative
+        of the list first on the ballot and an organisation, accredited
+        through the observers service the first time the night runs."""
+        first_list = (
+            ElectoralList.objects.filter(election=self.election).order_by("ballot_number").first()
+        )
+        if first_list is None:
+            raise NightError("The election has no list on its ballot.")
+        observers = []
+        for kind in OBSERVERS:
+            username = OBSERVER_USERNAMES[kind].format(
+                slug=self.election.slug, number=first_list.ballot_number
+            )
+            user, created = get_user_model().objects.get_or_create(username=username)
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+            if not Observer.objects.filter(user=user, election=self.election).exists():
+                observer_accredit(
+                    actor=None,
+                    user=user,
+                    election=self.election,
+                    electoral_list=first_list if kind == "list" else None,
+                    organisation=OBSERVER_ORGANISATION if kind == "organisation" else "",
+                    reason="Simulated election night: an observer brings copies of records.",
+                )
+            observers.append(user)
+        return observers
 
     # --- The clock ---------------------------------------------------------------------
 
@@ -317,6 +368,7 @@ class Night:
                 at = self._entry_time(round, slot, attempts)
                 pending.append(at)
                 self._schedule_entry(at, station.code, round.number, slot, attempts)
+        self._schedule_copies()
         u2_waiting = [
             code
             for code in self.plan.with_problem("U2")
@@ -331,6 +383,20 @@ class Night:
             self._push(max(OBJECTION_AT, min(pending, default=OBJECTION_AT)), "objection")
         self.now = self.started_sim = min(pending, default=ENTRY_DEADLINE)
         self.started_real = time.monotonic()
+
+    def _schedule_copies(self) -> None:
+        """Each planned copy an observer has not brought yet."""
+        brought = set(
+            ObserverCopy.objects.filter(round__station__election=self.election).values_list(
+                "observer__user_id", "round__station__code"
+            )
+        )
+        for code, plan in self.plan.stations.items():
+            if plan.arrives_at is None:
+                continue
+            for copy in plan.copies:
+                if (self.observers[copy.observer].pk, code) not in brought:
+                    self._push(plan.arrives_at + copy.after, "copy", code, copy.observer)
 
     def _clerk_entries(self) -> dict[tuple[int, int], tuple[int, bool]]:
         """(round, clerk) -> (entries made, one of them live)."""
@@ -389,9 +455,40 @@ class Night:
             self.say(f"{code}: entry refused: {error}")
             return
         self.report.entries += int(result.created)
+        if slot == 1 and number == 1 and self.plan.stations[code].scan:
+            self._attach_scan(code, clerk, result.round, result.entry)
         counted = result.round.status == StationRound.Status.ACCEPTED
         if counted and self.now - self.last_progress >= PROGRESS_EVERY:
             self._progress()
+        self._act()
+
+    def _attach_scan(self, code: str, clerk: Any, round: StationRound, entry: Any) -> None:
+        """The first clerk photographs the signed record after typing it
+        (once: a night started again finds the scan there)."""
+        if RecordScan.objects.filter(round=round, kind=RecordScan.Kind.RECORD).exists():
+            return
+        photo = record_photo(code, self.plan.stations[code].paper(round.number))
+        checked = scan_check(name=f"{code}.png", file=io.BytesIO(photo))
+        scan_attach(actor=clerk, round=round, checked=checked, entry=entry)
+
+    def _on_copy(self, code: str, observer: int) -> None:
+        """An observer brings its copy of the station's record."""
+        user = self.observers[observer]
+        station = self.stations[code]
+        if ObserverCopy.objects.filter(observer__user=user, round__station=station).exists():
+            return
+        copy = next(item for item in self.plan.stations[code].copies if item.observer == observer)
+        try:
+            copy_submit(
+                actor=user,
+                station=station,
+                values=dict(copy.paper.values),
+                votes=list(copy.paper.votes.items()),
+                source=ObserverCopy.Source.API,
+            )
+        except EntryRefused as error:
+            self.say(f"{code}: copy refused: {error}")
+            return
         self._act()
 
     def _progress(self) -> None:

@@ -38,6 +38,25 @@ PROBLEMS = ("R1", "R2", "R3", "C1", "S1", "W1", "U2")
 SLIP_PER_MILLE = 15  # clerk 2 mistypes one number: entries differ (W6)
 VERY_LATE_PER_MILLE = 10
 
+# Stuffed stations (docs/fingerprint.md): ballots added for the leading list
+# until nearly everyone voted and nearly all for it, the pattern the
+# fingerprint's corner shows. A true record as far as the count goes (the
+# board signed it); an observer's copy says what was really counted. Three
+# of the smallest stations on a big night, one on a small one, so that the
+# demo's certified seats stay the real ones (tests/demo/test_plan.py).
+STUFFED_STATIONS = 3
+STUFFED_AMONG_SMALLEST = 40
+STUFFED_TURNOUT_PERCENT = 97
+STUFFED_SHARE_PERCENT = 94
+# The paper trail: a clerk photographs the signed record, observers bring
+# their copies (docs/observers.md). Of the stations without a problem.
+SCAN_PER_MILLE = 300
+COPY_PER_MILLE = 250  # for each observer
+COPY_DIFFERS_PER_MILLE = 150  # a copy that differs from the record (O1-O3)
+# Who brings copies: the leading list's representative and an accredited
+# organisation (the night accredits both; their order is CopyPlan.observer).
+OBSERVERS = ("list", "organisation")
+
 
 @dataclass(frozen=True)
 class Paper:
@@ -55,6 +74,16 @@ class Paper:
 
 
 @dataclass(frozen=True)
+class CopyPlan:
+    """An observer's copy of a station's record: ``observer`` indexes
+    OBSERVERS; it comes in ``after`` seconds after the record arrives."""
+
+    observer: int
+    paper: Paper
+    after: int
+
+
+@dataclass(frozen=True)
 class StationPlan:
     code: str
     truth: Paper  # what the board should have written: the count certifies it
@@ -63,6 +92,9 @@ class StationPlan:
     repeat_after: int  # a repeat round's record comes in this long into the evening
     problem: str | None = None
     slip: tuple[int, int] | None = None  # clerk 2 types (ballot number, votes)
+    stuffed: bool = False  # ``truth`` is the stuffed record
+    scan: bool = False  # the first clerk attaches a photo of the record
+    copies: tuple[CopyPlan, ...] = ()
 
     def paper(self, round_number: int) -> Paper:
         """The record as the board wrote it: round 1 carries the problem; a
@@ -98,6 +130,74 @@ def problem_paper(truth: Paper, problem: str) -> Paper:
     return truth  # W1 (a true outlier) and U2 (never arrives)
 
 
+def stuffed_paper(truth: Paper, leader: int) -> Paper:
+    """``truth`` with ballots added for ``leader``: a turnout of
+    STUFFED_TURNOUT_PERCENT, STUFFED_SHARE_PERCENT of the valid votes for it,
+    the rest shared by the other lists as they were. Consistent: no check
+    but the warnings W1 (turnout above 95 %) and W3 (90 % for one list)."""
+    values = truth.values
+    registered = int(values["registered"])
+    in_box = registered * STUFFED_TURNOUT_PERCENT // 100
+    invalid = min(int(values["ballots_invalid"]), in_box // 100)
+    valid = in_box - invalid
+    leader_votes = valid * STUFFED_SHARE_PERCENT // 100
+    others = sorted(number for number in truth.votes if number != leader)
+    weights = [truth.votes[number] + 1 for number in others]  # +1: never all zero
+    shares = apportion(valid - leader_votes, weights) if others else []
+    received = max(int(values["ballots_received"]), in_box)
+    return Paper(
+        values={
+            **values,
+            "ballots_received": received,
+            "ballots_unused": received - in_box,
+            "turned_out": in_box,
+            "ballots_in_box": in_box,
+            "ballots_invalid": invalid,
+            "ballots_valid": valid,
+        },
+        votes={leader: leader_votes, **dict(zip(others, shares, strict=True))},
+    )
+
+
+def differing_copy(rng: random.Random, truth: Paper) -> Paper:
+    """An observer's copy that differs from the record in one place: a
+    list's votes (O2), the invalid ballots (O1) or the signatures (O3)."""
+    kind = rng.choice(("votes", "votes", "invalid", "signatures"))
+    if kind == "invalid":
+        return truth.with_values(ballots_invalid=int(truth.values["ballots_invalid"]) + 4)
+    if kind == "signatures":
+        return truth.with_values(board_signatures=int(truth.values["board_signatures"]) - 2)
+    number, count = _slip(rng, truth)
+    return truth.with_votes(number, count)
+
+
+def _paper_trail(
+    rng: random.Random, truth: Paper, *, must: bool
+) -> tuple[bool, tuple[CopyPlan, ...]]:
+    """Whether a clean station's record is photographed, and the copies
+    observers bring of it; ``must``: both, and one copy that differs."""
+    scan = must or rng.randrange(1000) < SCAN_PER_MILLE
+    copies = []
+    for observer in range(len(OBSERVERS)):
+        if must or rng.randrange(1000) < COPY_PER_MILLE:
+            differs = (must and observer == 0) or rng.randrange(1000) < COPY_DIFFERS_PER_MILLE
+            paper = differing_copy(rng, truth) if differs else truth
+            copies.append(CopyPlan(observer=observer, paper=paper, after=rng.randint(5, 90) * 60))
+    return scan, tuple(copies)
+
+
+def _stuffed_choice(
+    rng: random.Random, plans: Mapping[str, StationPlan], registered: Mapping[str, int]
+) -> list[str]:
+    """A few of the smallest clean stations (no problem, no slip)."""
+    clean = sorted(
+        (code for code, plan in plans.items() if plan.problem is None and plan.slip is None),
+        key=lambda code: (registered[code], code),
+    )
+    count = STUFFED_STATIONS if len(plans) >= 100 else 1
+    return sorted(rng.sample(clean[:STUFFED_AMONG_SMALLEST], count))
+
+
 @dataclass(frozen=True)
 class StationShape:
     """What the plan needs of a station."""
@@ -113,6 +213,10 @@ class NightPlan:
 
     def with_problem(self, problem: str) -> list[str]:
         return [code for code, plan in self.stations.items() if plan.problem == problem]
+
+    @property
+    def stuffed_stations(self) -> list[str]:
+        return [code for code, plan in self.stations.items() if plan.stuffed]
 
     @property
     def problem_stations(self) -> set[str]:
@@ -251,4 +355,32 @@ def night_plan(
             problem=problem,
             slip=_slip(rng, truth) if slips else None,
         )
+    _plan_paper_trail(plan, ordered, seed)
     return plan
+
+
+def _plan_paper_trail(plan: NightPlan, ordered: Sequence[StationShape], seed: int) -> None:
+    """The stuffed stations, the scans and the observers' copies, drawn
+    from generators of their own, so that the rest of the night is the
+    night it was before they were planned."""
+    trail = random.Random(f"{seed}:paper-trail")
+    registered = {station.code: station.registered for station in ordered}
+    leader = max(
+        sorted({number for item in plan.stations.values() for number in item.truth.votes}),
+        key=lambda number: sum(item.truth.votes.get(number, 0) for item in plan.stations.values()),
+    )
+    stuffed = _stuffed_choice(trail, plan.stations, registered)
+    clean = [code for code, item in plan.stations.items() if item.problem is None]
+    must = trail.choice([code for code in clean if code not in stuffed])
+    for index, station in enumerate(ordered):
+        item = plan.stations[station.code]
+        if station.code in stuffed:
+            # The observer's copy is what the board counted before the stuffing.
+            copy = CopyPlan(observer=1, paper=item.truth, after=30 * 60)
+            plan.stations[station.code] = replace(
+                item, truth=stuffed_paper(item.truth, leader), stuffed=True, copies=(copy,)
+            )
+        elif item.problem is None:
+            rng = random.Random(f"{seed}:paper-trail:{index}")
+            scan, copies = _paper_trail(rng, item.truth, must=station.code == must)
+            plan.stations[station.code] = replace(item, scan=scan, copies=copies)

@@ -6,23 +6,31 @@ from __future__ import annotations
 
 import uuid
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from tabulation.demo.night import plan_for
 from tabulation.demo.plan import PROBLEMS
 from tabulation.models import (
+    CopyComparison,
+    CopyFinding,
     Decision,
     Election,
     Finding,
+    ObserverCopy,
+    RecordScan,
     ResultSnapshot,
     StationRound,
 )
+from tabulation.selectors.published import published_fingerprint_get
 from tabulation.services.roles import clerk_assign, ensure_roles
 from tests.factories import UserFactory
 from tests.factories_records import SmallElection, recount, small_election
+from tests.scans import scan_storage_fixture, stored_files  # noqa: F401 - fixture
 
 SEED = "7"
 
@@ -91,7 +99,9 @@ def lists_of(snapshot: ResultSnapshot) -> dict[int, tuple[int, int]]:
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_a_short_night_ends_in_an_official_result_equal_to_a_recount(celery_worker) -> None:
+def test_a_short_night_ends_in_an_official_result_equal_to_a_recount(
+    celery_worker, scan_storage: Path
+) -> None:
     made = night_election(f"night-{uuid.uuid4().hex[:8]}")
 
     output = simulate(made.election.slug, "--certify")
@@ -138,6 +148,46 @@ def test_a_short_night_ends_in_an_official_result_equal_to_a_recount(celery_work
     assert "annulled (R1)" in output
     assert "Official result, version" in output
     assert "repeat votes 4 (4 counted)" in output
+    paper_trail_shows(made, scan_storage)
+
+
+def paper_trail_shows(made: SmallElection, scan_storage: Path) -> None:
+    """Scans, observers' copies (one equal, some differing) and the stuffed
+    station are there, through the services, and the stuffed station is in
+    the published fingerprint's corner."""
+    plan = plan_for(made.election, int(SEED))
+    scanned = {code for code, station in plan.stations.items() if station.scan}
+    scans = RecordScan.objects.filter(round__station__election=made.election, kind="record")
+    assert scanned and {scan.round.station.code for scan in scans} == scanned
+    assert all(scan.entry is not None and scan.uploaded_by == scan.entry.clerk for scan in scans)
+    assert len(stored_files(scan_storage)) == len(scanned)
+    planned = sum(len(station.copies) for station in plan.stations.values())
+    copies = ObserverCopy.objects.filter(round__station__election=made.election)
+    assert planned >= 3 and copies.count() == planned
+    comparisons = CopyComparison.objects.filter(copy__in=copies)
+    assert comparisons.count() == planned  # every copy compared with its accepted record
+    assert comparisons.filter(differences=0).exists()
+    differing = sum(
+        1
+        for station in plan.stations.values()
+        for copy in station.copies
+        if copy.paper != station.truth
+    )
+    assert comparisons.filter(differences__gt=0).count() == differing >= 2
+    (stuffed,) = plan.stuffed_stations
+    assert CopyFinding.objects.filter(
+        comparison__copy__round__station__code=stuffed, code__in=("O1", "O2")
+    ).exists()
+    assert {"W1", "W3"} <= set(
+        Finding.objects.filter(round__station__code=stuffed).values_list("code", flat=True)
+    )
+    fingerprint = published_fingerprint_get(made.election.slug, official(made).version)
+    assert fingerprint is not None
+    corner = [row["code"] for row in fingerprint["flagged"] if row["corner"]]
+    assert corner == [stuffed]
+    assert (
+        fingerprint["election"]["counts"][19][18] + fingerprint["election"]["counts"][19][19] >= 1
+    )
 
 
 @pytest.mark.services
