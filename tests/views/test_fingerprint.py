@@ -145,7 +145,7 @@ def test_the_stations_to_look_at_are_listed_and_linked(client: Client, publish_d
     rows = re.findall(r'<tr data-station="([^"]+)">(.*?)</tr>', flagged.group(0), re.S)
     assert [code for code, _cells in rows] == ["vozdovac-002", "zvezdara-001"]
     stuffed, outlier = (re.sub(r"<[^>]+>", " ", cells) for _code, cells in rows)
-    assert "98.89 %" in stuffed and "1.: 97.70 %" in stuffed and "corner" in stuffed
+    assert "98.89 %" in stuffed and "list 1: 97.70 %" in stuffed and "corner" in stuffed
     assert "W1" in outlier and "corner" not in outlier
     assert f'href="/en/results/{SLUG}/stations/vozdovac-002/"' in flagged.group(0)
     assert squares(fingerprint_svg(html))[-1][1] == "1 station: turnout 95–100 %, list 1 95–100 %"
