@@ -160,6 +160,25 @@ def snapshot_publish(
     if is_latest and (cached is None or int(cached.get("version", 0)) <= version):
         entries[cache_key(slug, "latest")] = document
     cache.set_many(entries, timeout=None)
+    # The pages last: they are rendered from what is now published, as
+    # Django renders them. Imported here, as the pages' module imports the
+    # views, which import services that import this module.
+    from tabulation.services.site_pages import site_pages_publish
+
+    site_pages_publish(
+        document=document,
+        stations=_rows(on_record.get("stations.json")),
+        versions=versions,
+        latest=is_latest,
+    )
+
+
+def _rows(content: bytes | None) -> list[dict[str, Any]] | None:
+    """The station rows of a ``stations.json`` (bare, or wrapped with its version)."""
+    if content is None:
+        return None
+    rows = json.loads(content)
+    return rows.get("stations") if isinstance(rows, dict) else rows
 
 
 def _versions_of(election: Election, up_to: int) -> list[tuple[int, str, str]]:

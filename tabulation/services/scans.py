@@ -333,6 +333,12 @@ def paper_publish(election_id: int) -> None:
     acceptance, a correction, a comparison."""
     election = Election.objects.get(pk=election_id)
     _write_atomic(paper_path(election.slug), json_bytes(paper_document(election)))
+    # The stations' published pages show their paper record: those whose
+    # record changed are written again (services/site_pages.py). Imported
+    # here: the pages' module imports the views, which import this one.
+    from tabulation.services.site_pages import site_station_pages_refresh
+
+    site_station_pages_refresh(election.slug)
 
 
 def paper_publish_on_commit(election_id: int) -> None:

@@ -33,8 +33,12 @@ def html_lang() -> str:
 def language_links(context: template.Context) -> list[dict[str, Any]]:
     """This page in every language: plain links, so switching works without
     JS or a form post, and every language version is a cacheable URL."""
-    request = context.get("request")
-    path = request.get_full_path() if request is not None else "/"
+    # A page rendered without a request (one that is also published as a
+    # file, views/results.py) names its own address: the same for every reader.
+    path = context.get("page_path")
+    if path is None:
+        request = context.get("request")
+        path = request.get_full_path() if request is not None else "/"
     current = get_language()
     return [
         {

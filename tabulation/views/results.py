@@ -7,13 +7,17 @@ Last-Modified and may be held by a CDN for a few seconds; a repeated request
 with If-None-Match gets a bodiless 304.
 """
 
+import json
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.text import capfirst
 from django.utils.translation import get_language
@@ -100,6 +104,131 @@ def _document_or_404(slug: str, version: int | None = None) -> dict[str, Any]:
     if document is None:
         raise Http404("No published results for this election or version.")
     return document
+
+
+# --- Pages anyone may be served: rendered without a request --------------------------
+#
+# The results page, its live part, the version document, a municipality's
+# page and a station's page are also published as files (services/
+# publishing.py, docs/tabulation.md) that nginx serves with Django stopped.
+# So each is rendered by one function below, from the published data alone
+# and WITHOUT the request: no context processor runs, nothing of the reader
+# (session, user, CSRF token, query string) can reach the page, and the
+# language switcher links the page's own address (``page_path``). The view
+# and the publisher call the same function, in the same language, so the
+# file and Django's answer are the same bytes (a test compares them).
+
+
+def _page(template: str, context: dict[str, Any], page_path: str) -> bytes:
+    return render_to_string(template, {**context, "page_path": page_path}).encode()
+
+
+def _html(content: bytes) -> HttpResponse:
+    return HttpResponse(content, content_type="text/html; charset=utf-8")
+
+
+def _address(name: str, document: dict[str, Any], *args: Any, latest: bool) -> str:
+    """The page's address in the current language: ``results:<name>`` of the
+    latest, ``results:<name>-version`` of an earlier snapshot."""
+    slug = document["election"]["slug"]
+    if latest:
+        return reverse(f"results:{name}", args=[slug, *args])
+    return reverse(f"results:{name}-version", args=[slug, document["version"], *args])
+
+
+def version_json(document: dict[str, Any]) -> bytes:
+    """The tiny document the results page polls: which snapshot is the latest."""
+    latest = {
+        "version": document["version"],
+        "status": document["status"],
+        "published_at": document["published_at"],
+    }
+    return json.dumps(latest, cls=DjangoJSONEncoder).encode()
+
+
+def election_html(
+    document: dict[str, Any], versions: list[dict[str, Any]], *, latest: bool
+) -> bytes:
+    """The results page. An earlier snapshot's page names the snapshots up
+    to itself only: it is published once and never changes."""
+    if not latest:
+        versions = [item for item in versions if int(item["version"]) <= int(document["version"])]
+    context = _results_context(document, latest=latest)
+    context.update(_recent_versions(versions))
+    context["earlier_official"] = _earlier_official(document, versions)
+    context["fingerprint"] = _fingerprint(document)
+    address = _address("election", document, latest=latest)
+    return _page("results/election.html", context, address)
+
+
+def live_html(document: dict[str, Any]) -> bytes:
+    """The changing parts of the latest results page, for its script to swap in."""
+    context = _results_context(document, latest=True)
+    context["fingerprint"] = _fingerprint(document)
+    address = reverse("results:live", args=[document["election"]["slug"]])
+    return _page("results/_live.html", context, address)
+
+
+def municipality_html(
+    document: dict[str, Any],
+    municipality: dict[str, Any],
+    stations: list[dict[str, Any]],
+    *,
+    latest: bool,
+) -> bytes:
+    code = municipality["code"]
+    context = _results_context(document, latest=latest)
+    context.update(
+        municipality=municipality,
+        stations=[_as_shown(row) for row in stations if row.get("municipality") == code],
+        station_statuses=STATION_STATUSES,
+        fingerprint=_fingerprint(document, code),
+    )
+    address = _address("municipality", document, code, latest=latest)
+    return _page("results/municipality.html", context, address)
+
+
+def _municipality_of(document: dict[str, Any], station: dict[str, Any]) -> dict[str, Any] | None:
+    code = station.get("municipality")
+    return next((item for item in document["municipalities"] if item["code"] == code), None)
+
+
+def station_html(
+    document: dict[str, Any], station: dict[str, Any], paper: dict[str, Any], *, latest: bool
+) -> bytes:
+    """A station's page. The latest one names no snapshot: it is published
+    again only when its station, its paper record or the document's status
+    changes (``station_page_inputs``), and must read the same until then."""
+    context = _results_context(document, latest=latest)
+    municipality = _municipality_of(document, station)
+    context.update(
+        station=station,
+        municipality=municipality,
+        status_label=STATION_STATUSES.get(station.get("status", ""), station.get("status")),
+        record=_station_record(station),
+        earlier_rounds=_earlier_rounds(station),
+        decision_kinds=DECISION_KINDS,
+        finding_statuses=FINDING_STATUSES,
+        **paper,
+    )
+    address = _address("station", document, station["code"], latest=latest)
+    return _page("results/station.html", context, address)
+
+
+def station_page_inputs(
+    document: dict[str, Any], station: dict[str, Any], paper: dict[str, Any]
+) -> dict[str, Any]:
+    """Everything of the published data that the latest station page shows:
+    when it is the same for two snapshots, so is the page."""
+    municipality = _municipality_of(document, station) or {}
+    return {
+        "station": station,
+        "paper": paper,
+        "status": document["status"],
+        "election": document["election"],
+        "lists": [(item["ballot_number"], item["name"]) for item in document["lists"]],
+        "municipality": (municipality.get("code"), municipality.get("name")),
+    }
 
 
 # --- Pages -------------------------------------------------------------------
@@ -218,15 +347,10 @@ def _fingerprint(
 
 def results_page(request: HttpRequest, slug: str, version: int | None = None) -> HttpResponse:
     document = _document_or_404(slug, version)
-    latest = version is None
 
     def build() -> HttpResponse:
-        context = _results_context(document, latest=latest)
         versions = published_versions_list(slug)
-        context.update(_recent_versions(versions))
-        context["earlier_official"] = _earlier_official(document, versions)
-        context["fingerprint"] = _fingerprint(document)
-        return render(request, "results/election.html", context)
+        return _html(election_html(document, versions, latest=version is None))
 
     return _cacheable(request, document, build, "page", *_page_parts())
 
@@ -234,13 +358,7 @@ def results_page(request: HttpRequest, slug: str, version: int | None = None) ->
 def results_live(request: HttpRequest, slug: str) -> HttpResponse:
     """The changing parts of the results page, for the page's script to swap in."""
     document = _document_or_404(slug)
-
-    def build() -> HttpResponse:
-        context = _results_context(document, latest=True)
-        context["fingerprint"] = _fingerprint(document)
-        return render(request, "results/_live.html", context)
-
-    return _cacheable(request, document, build, "live", *_page_parts())
+    return _cacheable(request, document, lambda: _html(live_html(document)), "live", *_page_parts())
 
 
 def results_version(request: HttpRequest, slug: str) -> HttpResponse:
@@ -248,13 +366,7 @@ def results_version(request: HttpRequest, slug: str) -> HttpResponse:
     document = _document_or_404(slug)
 
     def build() -> HttpResponse:
-        return JsonResponse(
-            {
-                "version": document["version"],
-                "status": document["status"],
-                "published_at": document["published_at"],
-            }
-        )
+        return HttpResponse(version_json(document), content_type="application/json")
 
     return _cacheable(request, document, build, "version")
 
@@ -269,14 +381,7 @@ def municipality_page(
 
     def build() -> HttpResponse:
         stations = published_stations_list(slug, document["version"]) or []
-        context = _results_context(document, latest=version is None)
-        context.update(
-            municipality=municipality,
-            stations=[_as_shown(row) for row in stations if row.get("municipality") == code],
-            station_statuses=STATION_STATUSES,
-            fingerprint=_fingerprint(document, code),
-        )
-        return render(request, "results/municipality.html", context)
+        return _html(municipality_html(document, municipality, stations, latest=version is None))
 
     return _cacheable(request, document, build, "municipality", code, *_page_parts())
 
@@ -324,26 +429,7 @@ def station_page(
     paper, paper_part = station_paper(slug, code)
 
     def build() -> HttpResponse:
-        context = _results_context(document, latest=version is None)
-        municipality = next(
-            (
-                item
-                for item in document["municipalities"]
-                if item["code"] == station.get("municipality")
-            ),
-            None,
-        )
-        context.update(
-            station=station,
-            municipality=municipality,
-            status_label=STATION_STATUSES.get(station.get("status", ""), station.get("status")),
-            record=_station_record(station),
-            earlier_rounds=_earlier_rounds(station),
-            decision_kinds=DECISION_KINDS,
-            finding_statuses=FINDING_STATUSES,
-            **paper,
-        )
-        return render(request, "results/station.html", context)
+        return _html(station_html(document, station, paper, latest=version is None))
 
     return _cacheable(request, document, build, "station", code, paper_part, *_page_parts())
 

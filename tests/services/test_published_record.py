@@ -35,20 +35,30 @@ def _read_side(settings: Any, tmp_path: Path) -> Iterator[None]:
 
 
 class PublicRecord:
-    """Every file under ``snapshots/`` seen so far, with its bytes."""
+    """Every file under ``snapshots/`` seen so far, and every page of a
+    version (``site/[<lang>/]results/<slug>/v<n>/...``), with its bytes."""
 
     def __init__(self, slug: str) -> None:
         self.folder = Path(settings.PUBLISH_DIR) / slug / "snapshots"
+        self.site = Path(settings.PUBLISH_DIR) / "site"
         self.seen: dict[Path, bytes] = {}
 
     def check(self) -> None:
         """Nothing seen before has changed or gone; then remember what is new."""
         for path, content in self.seen.items():
-            assert path.exists(), f"{path.relative_to(self.folder)} disappeared"
-            assert path.read_bytes() == content, f"{path.relative_to(self.folder)} changed"
-        for path in self.folder.rglob("*"):
+            assert path.exists(), f"{path} disappeared"
+            assert path.read_bytes() == content, f"{path} changed"
+        for path in [*self.folder.rglob("*"), *self.site.rglob("v*/**/index.html")]:
             if path.is_file():
                 self.seen[path] = path.read_bytes()
+
+    def pages_of(self, version: int) -> set[str]:
+        """The addresses of ``version``'s own pages, in every language."""
+        return {
+            "/" + str(path.parent.relative_to(self.site)) + "/"
+            for path in self.seen
+            if path.is_relative_to(self.site) and f"/v{version}/" in str(path)
+        }
 
     def versions(self) -> list[int]:
         return sorted(int(path.name) for path in self.folder.iterdir())
@@ -103,6 +113,16 @@ def test_no_published_file_of_any_version_ever_changes_or_disappears() -> None:
     assert record.versions() == [1, 2, 3, 4]
     for version in (1, 2, 4):
         assert record.files_of(version) == set(OPEN_DATA_FILES)
+    slug = made.election.slug
+    municipalities = sorted({station.municipality.code for station in made.stations})
+    for version in (1, 2, 4):
+        assert record.pages_of(version) == {
+            f"{prefix}/results/{slug}/v{version}/{page}"
+            for prefix in ("", "/sr", "/en")
+            for page in ["", *(f"municipalities/{code}/" for code in municipalities)]
+        }
+    # Version 3 went out without its station rows: its results page only.
+    assert record.pages_of(3) == {f"{p}/results/{slug}/v3/" for p in ("", "/sr", "/en")}
     # Version 3's station rows were never published and cannot be rebuilt
     # (its rows have moved on): its document is out, and no file pretends.
     assert record.files_of(3) == set(OPEN_DATA_FILES) - publishing.STATION_FILES

@@ -1,0 +1,112 @@
+"""The public pages as published files (services/site_pages.py): in each
+language, byte for byte what Django answers at the same address, written
+once per version, and a station's latest page only when it changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tabulation.services.site_pages import site_file
+from tests.published import (  # noqa: F401 - fixtures
+    AWAITING,
+    HELD,
+    SLUG,
+    NoviGrad,
+    novi_grad_fixture,
+    publish_dir_fixture,
+    publish_version_1,
+    publish_version_2,
+)
+
+pytestmark = pytest.mark.django_db
+
+PREFIXES = ("", "/sr", "/en")
+HTML_LANG = {"": "sr-Latn", "/sr": "sr-Cyrl", "/en": "en"}
+
+
+def page_addresses(document: dict[str, Any], prefix: str) -> list[str]:
+    """Every page published for ``document`` in the language of ``prefix``."""
+    version = document["version"]
+    base = f"{prefix}/results/{SLUG}"
+    addresses = [f"{base}/", f"{base}/live/", f"{base}/v{version}/"]
+    for municipality in document["municipalities"]:
+        addresses.append(f"{base}/municipalities/{municipality['code']}/")
+        addresses.append(f"{base}/v{version}/municipalities/{municipality['code']}/")
+    return addresses
+
+
+def assert_same_as_django(address: str) -> bytes:
+    response = Client().get(address)
+    path = site_file(address)
+
+    assert response.status_code == 200, address
+    assert path.exists(), address
+    assert path.read_bytes() == response.content, address
+    return response.content
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_each_page_file_is_what_django_answers_in_its_language(
+    novi_grad: NoviGrad, prefix: str
+) -> None:
+    document, stations = publish_version_1(novi_grad)
+
+    for address in page_addresses(document, prefix):
+        assert_same_as_django(address)
+    for station in stations:
+        assert_same_as_django(f"{prefix}/results/{SLUG}/stations/{station['code']}/")
+    html = site_file(f"{prefix}/results/{SLUG}/").read_bytes().decode()
+    # Anonymous: no session, form or reader in a page that everyone gets.
+    assert "csrfmiddlewaretoken" not in html
+    assert html.startswith(f'<!doctype html>\n<html lang="{HTML_LANG[prefix]}">')
+
+
+def test_the_page_polls_a_published_file_and_swaps_in_a_published_part(
+    novi_grad: NoviGrad, publish_dir: Path
+) -> None:
+    publish_version_1(novi_grad)
+
+    html = site_file(f"/en/results/{SLUG}/").read_text()
+    version = publish_dir / SLUG / "version.json"
+
+    assert f'data-poll-url="/en/results/{SLUG}/version/"' in html
+    assert f'data-live-url="/en/results/{SLUG}/live/"' in html
+    assert version.read_bytes() == Client().get(f"/en/results/{SLUG}/version/").content
+    assert b'"version": 1' in version.read_bytes()
+    assert site_file(f"/en/results/{SLUG}/live/").exists()
+
+
+def test_a_later_version_rewrites_the_latest_pages_and_only_changed_stations(
+    novi_grad: NoviGrad,
+) -> None:
+    _, stations_1 = publish_version_1(novi_grad)
+    station_files = {
+        row["code"]: site_file(f"/results/{SLUG}/stations/{row['code']}/") for row in stations_1
+    }
+    before = {code: (path.stat().st_ino, path.read_bytes()) for code, path in station_files.items()}
+    v1_page = site_file(f"/results/{SLUG}/v1/").read_bytes()
+
+    document, stations_2 = publish_version_2(novi_grad)
+
+    changed = {
+        row["code"]
+        for row in stations_2
+        if row != next(old for old in stations_1 if old["code"] == row["code"])
+    }
+    assert changed == {AWAITING, HELD}
+    rewritten = {
+        code for code, path in station_files.items() if path.stat().st_ino != before[code][0]
+    }
+    assert rewritten == changed
+    for prefix in PREFIXES:
+        for address in page_addresses(document, prefix):
+            assert_same_as_django(address)
+        for code in station_files:
+            assert_same_as_django(f"{prefix}/results/{SLUG}/stations/{code}/")
+    # Version 1's page stays as it went out, naming no later snapshot.
+    assert site_file(f"/results/{SLUG}/v1/").read_bytes() == v1_page
+    assert assert_same_as_django(f"/results/{SLUG}/v1/") == v1_page
