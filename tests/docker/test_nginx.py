@@ -203,3 +203,41 @@ def test_what_nginx_serves_is_byte_for_byte_what_django_answers(
 
             assert from_django.status_code == status == 200, address
             assert body == from_django.content, address
+
+
+@pytest.mark.parametrize("prefix", ["", "/sr", "/en"])
+def test_the_pages_in_each_language_are_served_with_django_stopped(
+    tmp_path, published, publish_dir, prefix
+):
+    """Publishing's own pages (services/site_pages.py), with nothing behind
+    nginx: each is the bytes Django answered at its address while it ran,
+    in its language, and a repeated request gets a 304."""
+    document, stations = published
+    slug = document["election"]["slug"]
+    municipality = document["municipalities"][0]["code"]
+    base = f"{prefix}/results/{slug}"
+    addresses = [
+        f"{base}/",
+        f"{base}/live/",
+        f"{base}/version/",
+        f"{base}/municipalities/{municipality}/",
+        f"{base}/stations/{stations[0]['code']}/",
+        f"{base}/v{document['version']}/",
+    ]
+    client = Client()
+    from_django = {address: client.get(address).content for address in addresses}
+    stopped = f"127.0.0.1:{free_port()}"  # nothing listens there
+    for nginx in _serve(tmp_path, publish_dir, stopped):
+        for address in addresses:
+            status, headers, body = fetch(f"{nginx.url}{address}")
+
+            assert (status, body) == (200, from_django[address]), address
+            again = fetch(f"{nginx.url}{address}", {"If-None-Match": headers["ETag"]})
+            assert (again[0], again[2]) == (304, b""), address
+        _, headers, _ = fetch(f"{nginx.url}{base}/")
+        assert headers["Content-Language"] == {"": "sr-latn", "/sr": "sr", "/en": "en"}[prefix]
+        assert headers["Content-Type"] == "text/html; charset=utf-8"
+        _, headers, _ = fetch(f"{nginx.url}{base}/v{document['version']}/")
+        assert headers["Cache-Control"] == "public, max-age=3600"
+        # A page not published (the snapshots' index) needs Django: 502.
+        assert fetch(f"{nginx.url}{base}/snapshots/")[0] == 502
