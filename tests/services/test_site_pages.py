@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tabulation import models
+from tabulation.services.scans import paper_publish
 from tabulation.services.site_pages import site_file
 from tests.published import (  # noqa: F401 - fixtures
     AWAITING,
@@ -110,3 +112,32 @@ def test_a_later_version_rewrites_the_latest_pages_and_only_changed_stations(
     # Version 1's page stays as it went out, naming no later snapshot.
     assert site_file(f"/results/{SLUG}/v1/").read_bytes() == v1_page
     assert assert_same_as_django(f"/results/{SLUG}/v1/") == v1_page
+
+
+def test_a_scan_made_public_rewrites_its_stations_page_only(novi_grad: NoviGrad) -> None:
+    _, stations = publish_version_1(novi_grad)
+    code = next(row["code"] for row in stations if row["status"] == "counted")
+    files = {
+        row["code"]: site_file(f"/en/results/{SLUG}/stations/{row['code']}/") for row in stations
+    }
+    before = {other: path.stat().st_ino for other, path in files.items()}
+    sha = "ab" * 32
+    models.RecordScan.objects.create(
+        round=models.StationRound.objects.get(station__code=code, number=1),
+        kind=models.RecordScan.Kind.RECORD,
+        uploaded_by=novi_grad.member,
+        storage_name=f"scans/{SLUG}/{sha}.png",
+        content_type="image/png",
+        size=10,
+        width=40,
+        height=30,
+        sha256=sha,
+        upload_sha256=sha,
+    )
+
+    paper_publish(novi_grad.election.pk)
+
+    page = assert_same_as_django(f"/en/results/{SLUG}/stations/{code}/")
+    assert sha.encode() in page
+    rewritten = {other for other, path in files.items() if path.stat().st_ino != before[other]}
+    assert rewritten == {code}
