@@ -26,7 +26,7 @@ FILL = "#1f4e9a"
 CORNER_STROKE = "#a00000"
 # Shades from light to dark; a bin's shade grows with the logarithm of its
 # count, as in the paper's figures, so one crowded bin does not wash out the rest.
-SHADES = ("0.2", "0.4", "0.6", "0.8", "1")
+SHADES = ("0.35", "0.5", "0.65", "0.8", "1")
 
 
 def _shade(count: int, most: int) -> str:
@@ -54,12 +54,26 @@ def fingerprint_cells(area: dict[str, Any], bins: int) -> list[dict[str, Any]]:
                         "turnout_range": bin_range(turnout_bin, bins),
                         "share_range": bin_range(share_bin, bins),
                         "stations": stations,
+                        # Ready-made for the table: whole numbers, no grouping.
+                        "turnout_label": "{}–{} %".format(*bin_range(turnout_bin, bins)),
+                        "share_label": "{}–{} %".format(*bin_range(share_bin, bins)),
                     }
                 )
     return cells
 
 
 register.simple_tag(fingerprint_cells)
+
+
+@register.simple_tag
+def flagged_rows(fingerprint: dict[str, Any], document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stations to look at, each with its municipality's name from the
+    document (one lookup, not a loop over the municipalities per row)."""
+    names = {item["code"]: item["name"] for item in document.get("municipalities") or ()}
+    return [
+        {**row, "municipality_name": names.get(row.get("municipality"), "")}
+        for row in fingerprint.get("flagged") or ()
+    ]
 
 
 def _cell_title(cell: dict[str, Any], leader: Any) -> str:
