@@ -198,6 +198,10 @@ def main() -> None:
         "AUDIT_HMAC_KEY": os.environ.get("AUDIT_HMAC_KEY", "benchmark-only-not-secret"),
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
+        # Plain HTTP on 127.0.0.1, as behind a proxy that ends TLS; the
+        # throttle counts each request's X-Forwarded-For as its client.
+        "SECURE_SSL_REDIRECT": "false",
+        "TRUSTED_PROXY_HEADER": "X-Forwarded-For",
     }
     gunicorn = nginx = None
     try:
