@@ -113,16 +113,41 @@ def test_docker_compose_validates_the_file(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def _mounts(service: dict) -> set[tuple[str, str, bool]]:
+    """(source, target, read only) of each volume, in either syntax compose
+    may resolve to: "src:dst:mode" (docker-compose 1) or a mapping (2)."""
+    mounts = set()
+    for volume in service.get("volumes", []):
+        if isinstance(volume, str):
+            source, target, *mode = volume.split(":")
+            mounts.add((source, target, mode == ["ro"]))
+        else:
+            mounts.add((volume["source"], volume["target"], bool(volume.get("read_only"))))
+    return mounts
+
+
 def test_the_stack_compose_resolves_scales_and_waits_for_migrate(tmp_path):
     result = _compose_config(tmp_path)
     assert result.returncode == 0, result.stderr
     resolved = yaml.safe_load(result.stdout)["services"]
 
+    # One way in: nginx's port. web and worker publish none and name no
+    # container, so `--scale web=2 --scale worker=4` starts more of each.
+    assert [name for name, service in resolved.items() if service.get("ports")] == ["nginx"]
     assert resolved["nginx"]["ports"][0]["published"] in (8000, "8000")
     assert resolved["nginx"]["ports"][0]["target"] == 8080
-    assert resolved["web"]["depends_on"]["migrate"]["condition"] == (
-        "service_completed_successfully"
-    )
-    assert "ports" not in resolved["web"] and "ports" not in resolved["worker"]
+    assert not any("container_name" in service for service in resolved.values())
+    # Migrations once, before anything that uses the schema.
+    assert resolved["migrate"]["restart"] == "no"
+    assert "migrate" not in resolved["migrate"].get("depends_on", {})
+    for name in ("web", "worker", "beat"):
+        assert resolved[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        ), name
+    for name in LONG_RUNNING:
+        assert resolved[name]["restart"] == "unless-stopped", name
+    # Workers write the published files, nginx reads the same volume.
+    assert ("published", "/app/var/published", False) in _mounts(resolved["worker"])
+    assert ("published", "/srv/published", True) in _mounts(resolved["nginx"])
     for name in ("migrate", "web", "worker"):
         assert resolved[name]["environment"]["DATABASE_URL"].startswith("postgres://"), name
