@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install pdf-libraries demo test lint format bench messages clean
+.PHONY: install pdf-libraries demo test lint format bench loadtest loadtest-tools messages clean
 
 install: $(STAMP)
 
@@ -56,8 +56,29 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Every benchmark; each writes its figures to docs/BENCHMARKS.md.
 bench: install
 	$(BIN)/python -m tests.benchmarks
+
+# The load test (loadtest/): gunicorn, nginx, two Celery workers, PostgreSQL
+# and Redis on this machine, 50 clerks entering records and 500 readers
+# polling for about two minutes, then a recount; figures to
+# docs/BENCHMARKS.md. Needs PostgreSQL on 127.0.0.1:5432 (user postgres; its
+# database `loadtest` is dropped and made again) and Redis (db 5 is emptied).
+# LOADTEST_ARGS passes options: make loadtest LOADTEST_ARGS="--duration 60".
+loadtest: install loadtest-tools
+	$(BIN)/python -m loadtest $(LOADTEST_ARGS)
+
+# nginx from Debian's package, run with the checked-in config (docker/nginx/).
+loadtest-tools:
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: installing nginx for the load test"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; } \
+			|| { echo "make: apt-get could not install nginx, which the load test needs" >&2; exit 1; }; \
+	else \
+		echo "make: the load test needs nginx: sudo apt-get install nginx" >&2; exit 1; \
+	fi
 
 # Collect the strings marked for translation and compile the catalogues.
 messages: install
