@@ -1,10 +1,7 @@
 """Roles (Django groups with permissions) and clerk assignments.
 
-Four roles, RULES.md and ARCHITECTURE.md "Users":
-- clerk: enters the records of the stations assigned to them;
-- commission member (staff): decides and certifies;
-- administrator (staff): sets up the election and the accounts;
-- observer: submits its copies of records (docs/observers.md), sees only those.
+Four roles, RULES.md and ARCHITECTURE.md "Users", named in
+tabulation/domain/roles.py (the import reads them from clerks.csv).
 """
 
 from __future__ import annotations
@@ -16,21 +13,14 @@ from django.apps.registry import Apps
 from django.contrib.auth.models import AbstractBaseUser, Group, User
 from django.db import transaction
 
+from tabulation.domain.roles import (
+    ROLE_ADMINISTRATOR,
+    ROLE_CLERK,
+    ROLE_COMMISSION_MEMBER,
+    ROLE_OBSERVER,
+)
 from tabulation.models import ClerkAssignment, Election, Municipality, PollingStation
 from tabulation.services.audit import audit_append
-
-ROLE_CLERK = "clerk"
-ROLE_COMMISSION_MEMBER = "commission member"
-ROLE_ADMINISTRATOR = "administrator"
-ROLE_OBSERVER = "observer"
-# The roles an election's accounts file may give (docs/import-format.md).
-ROLES = (ROLE_CLERK, ROLE_COMMISSION_MEMBER, ROLE_ADMINISTRATOR)
-# And the observer, accredited for a list or an organisation with
-# `manage.py accredit_observer`, never imported: an account without its
-# accreditation would be an observer of nothing.
-ALL_ROLES = (*ROLES, ROLE_OBSERVER)
-# Roles that work in the admin site and see everything.
-STAFF_ROLES = (ROLE_COMMISSION_MEMBER, ROLE_ADMINISTRATOR)
 
 # Custom permissions: (model, codename, name). They are declared on the
 # models' Meta too; they are listed here so that the migration can create

@@ -2,9 +2,10 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 
+from tabulation.domain.roles import ALL_ROLES
 from tabulation.models import ClerkAssignment
 from tabulation.selectors.roles import clerk_may_enter, stations_for_clerk
-from tabulation.services.roles import ALL_ROLES, clerk_assign, ensure_roles
+from tabulation.services.roles import clerk_assign, ensure_roles
 from tests.factories import MunicipalityFactory, PollingStationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
