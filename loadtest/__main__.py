@@ -3,11 +3,11 @@
 Starts gunicorn, nginx (docker/nginx/ config) and two Celery workers against
 the local PostgreSQL (its own database, ``loadtest``) and Redis (db 5),
 loads the Belgrade demo election, and runs the crowd of
-loadtest/locustfile.py: 50 clerks entering every station's record twice
-(double entry) through the entry API and 500 readers polling the results.
+loadtest/locustfile.py: 50 clerks entering records, each station's twice
+(double entry), through the entry API and 500 readers polling the results.
 Then it waits for the last snapshot, recounts the accepted records with one
 SQL GROUP BY against the published files, measures the reference (the same
-readers on nginx with the machine otherwise idle), prints the figures and
+readers on nginx with the stack idle), prints the figures and
 writes them to docs/BENCHMARKS.md.
 
     python -m loadtest [--duration 75] [--no-write]
