@@ -9,16 +9,20 @@ is ``site/en/results/<slug>/index.html``. nginx serves them from there
 (docker/nginx/commission.conf.template); Django renders the same bytes when
 a file is not there.
 
-- A version's own pages (``v<n>/``, its municipalities' ``v<n>/municipalities/
-  <code>/``) are written once and never replaced: a public record, as the
-  version's data files are.
-- The latest pages (the results page, its live part, each municipality's
-  page) are replaced with every newer snapshot, each atomically.
-- A station's latest page is written only when what it shows changed
-  (``station_page_inputs``: its row, its paper record, the document's
-  status), found by a digest of each kept in ``site/<slug>.stations.json``.
-  Publishing and the paper record (services/scans.py) both update them,
-  so they take turns on a lock file.
+- A version's own results page (``v<n>/``) is written once and never
+  replaced: a public record, as the version's data files are. Its other
+  pages (``v<n>/municipalities/...``, ``v<n>/stations/...``) are Django's,
+  rendered on demand from the version's files: written for every version,
+  they would cost a run seconds at Belgrade scale.
+- The latest results page and its live part are replaced with every newer
+  snapshot, each atomically.
+- A municipality's or a station's latest page is written only when what it
+  shows changed (``municipality_page_inputs``, ``station_page_inputs`` in
+  views/results.py: its rows, its paper record, the document's status...),
+  found by a digest of each kept in ``site/<slug>.pages.json``. So a run
+  after one new record writes the pages of one municipality and one
+  station. Publishing and the paper record (services/scans.py) both update
+  them, so they take turns on a lock file.
 - ``<slug>/version.json``, what a results page polls, is written last: a
   reader that sees the new version finds every live part already there.
 """
@@ -69,51 +73,84 @@ def _digest(inputs: dict[str, Any]) -> str:
 
 
 @contextmanager
-def _stations_locked(slug: str) -> Iterator[Path]:
-    """The digests' file of ``slug``'s station pages, held by this process
-    alone until the block ends (a lock beside it, as the files are shared
-    by every worker and web process on the published volume)."""
+def _digests_locked(slug: str) -> Iterator[dict[str, str]]:
+    """The digests of ``slug``'s latest municipality and station pages
+    (``m:<code>``, ``s:<code>``), held by this process alone until the block
+    ends, then saved: a lock beside the file, as the files are shared by
+    every worker and web process on the published volume."""
     folder = Path(settings.PUBLISH_DIR) / SITE_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / f".{slug}.stations.lock").open("a") as lock:
+    path = folder / f"{slug}.pages.json"
+    with (folder / f".{slug}.pages.lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield folder / f"{slug}.stations.json"
+            try:
+                digests = json.loads(path.read_bytes())
+            except FileNotFoundError:
+                digests = {}
+            before = dict(digests)
+            yield digests
+            if digests != before:
+                _write_atomic(path, json.dumps(digests, sort_keys=True).encode())
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _station_pages_write(
-    document: dict[str, Any], stations: list[dict[str, Any]], *, only: set[str] | None = None
+def _write_if_changed(
+    digests: dict[str, str],
+    key: str,
+    inputs: dict[str, Any],
+    address: Callable[[], str],
+    render: Callable[[], bytes],
+) -> bool:
+    """Write the latest page ``key`` in every language unless what it shows
+    (``inputs``) is what it showed when last written; whether it was."""
+    digest = _digest(inputs)
+    if digests.get(key) == digest:
+        return False
+    for language in site_languages():
+        with translation.override(language):
+            _write_atomic(site_file(address()), render())
+    digests[key] = digest
+    return True
+
+
+def _latest_pages_write(
+    document: dict[str, Any],
+    stations: list[dict[str, Any]],
+    *,
+    municipalities: bool = True,
+    only: set[str] | None = None,
 ) -> list[str]:
-    """Write the latest page of each station whose page would change (of
-    those in ``only``, if given); the codes written."""
+    """Write the latest page of each municipality (with ``municipalities``)
+    and of each station (of those in ``only``, if given) whose page would
+    change; the keys written."""
     slug = document["election"]["slug"]
     written = []
-    with _stations_locked(slug) as digests_path:
-        try:
-            digests = json.loads(digests_path.read_bytes())
-        except FileNotFoundError:
-            digests = {}
+    with _digests_locked(slug) as digests:
+        for municipality in document["municipalities"] if municipalities else ():
+            code = municipality["code"]
+            if _write_if_changed(
+                digests,
+                f"m:{code}",
+                pages.municipality_page_inputs(document, municipality, stations),
+                partial(reverse, "results:municipality", args=[slug, code]),
+                partial(pages.municipality_html, document, municipality, stations, latest=True),
+            ):
+                written.append(f"m:{code}")
         for station in stations:
             code = station["code"]
             if only is not None and code not in only:
                 continue
             paper, _part = station_paper(slug, code)
-            digest = _digest(pages.station_page_inputs(document, station, paper))
-            if digests.get(code) == digest:
-                continue
-            for language in site_languages():
-                with translation.override(language):
-                    address = reverse("results:station", args=[slug, code])
-                    _write_atomic(
-                        site_file(address),
-                        pages.station_html(document, station, paper, latest=True),
-                    )
-            digests[code] = digest
-            written.append(code)
-        if written:
-            _write_atomic(digests_path, json.dumps(digests, sort_keys=True).encode())
+            if _write_if_changed(
+                digests,
+                f"s:{code}",
+                pages.station_page_inputs(document, station, paper),
+                partial(reverse, "results:station", args=[slug, code]),
+                partial(pages.station_html, document, station, paper, latest=True),
+            ):
+                written.append(f"s:{code}")
     return written
 
 
@@ -130,38 +167,23 @@ def site_pages_publish(
     pages and the stations' are left to Django."""
     slug = document["election"]["slug"]
     version = document["version"]
-    rows = stations or []
-    municipalities = document["municipalities"] if stations is not None else []
     for language in site_languages():
         with translation.override(language):
             _write_page_once(
                 reverse("results:election-version", args=[slug, version]),
                 lambda: pages.election_html(document, versions, latest=False),
             )
-            for municipality in municipalities:
-                code = municipality["code"]
-                _write_page_once(
-                    reverse("results:municipality-version", args=[slug, version, code]),
-                    partial(pages.municipality_html, document, municipality, rows, latest=False),
-                )
-            if not latest:
-                continue
-            _write_atomic(
-                site_file(reverse("results:election", args=[slug])),
-                pages.election_html(document, versions, latest=True),
-            )
-            _write_atomic(
-                site_file(reverse("results:live", args=[slug])), pages.live_html(document)
-            )
-            for municipality in municipalities:
+            if latest:
+                live = pages.live_html(document)
+                _write_atomic(site_file(reverse("results:live", args=[slug])), live)
                 _write_atomic(
-                    site_file(reverse("results:municipality", args=[slug, municipality["code"]])),
-                    pages.municipality_html(document, municipality, rows, latest=True),
+                    site_file(reverse("results:election", args=[slug])),
+                    pages.election_html(document, versions, latest=True, live=live),
                 )
     if not latest:
         return
     if stations is not None:
-        _station_pages_write(document, stations)
+        _latest_pages_write(document, stations)
     _write_atomic(Path(settings.PUBLISH_DIR) / slug / VERSION_FILE, pages.version_json(document))
 
 
@@ -173,4 +195,5 @@ def site_station_pages_refresh(slug: str, codes: set[str] | None = None) -> list
     stations = published_stations_list(slug)
     if document is None or stations is None:
         return []
-    return _station_pages_write(document, stations, only=codes)
+    written = _latest_pages_write(document, stations, municipalities=False, only=codes)
+    return [key.removeprefix("s:") for key in written]

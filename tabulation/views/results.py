@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -146,27 +147,38 @@ def version_json(document: dict[str, Any]) -> bytes:
     return json.dumps(latest, cls=DjangoJSONEncoder).encode()
 
 
-def election_html(
-    document: dict[str, Any], versions: list[dict[str, Any]], *, latest: bool
-) -> bytes:
-    """The results page. An earlier snapshot's page names the snapshots up
-    to itself only: it is published once and never changes."""
-    if not latest:
-        versions = [item for item in versions if int(item["version"]) <= int(document["version"])]
+def _live_part(document: dict[str, Any], *, latest: bool) -> bytes:
     context = _results_context(document, latest=latest)
-    context.update(_recent_versions(versions))
-    context["earlier_official"] = _earlier_official(document, versions)
     context["fingerprint"] = _fingerprint(document)
-    address = _address("election", document, latest=latest)
-    return _page("results/election.html", context, address)
+    return render_to_string("results/_live.html", context).encode()
 
 
 def live_html(document: dict[str, Any]) -> bytes:
     """The changing parts of the latest results page, for its script to swap in."""
-    context = _results_context(document, latest=True)
-    context["fingerprint"] = _fingerprint(document)
-    address = reverse("results:live", args=[document["election"]["slug"]])
-    return _page("results/_live.html", context, address)
+    return _live_part(document, latest=True)
+
+
+def election_html(
+    document: dict[str, Any],
+    versions: list[dict[str, Any]],
+    *,
+    latest: bool,
+    live: bytes | None = None,
+) -> bytes:
+    """The results page, around its live part (``live``: the latest's, when
+    already rendered). An earlier snapshot's page names the snapshots up to
+    itself only: it is published once and never changes."""
+    if not latest:
+        versions = [item for item in versions if int(item["version"]) <= int(document["version"])]
+    if live is None:
+        live = _live_part(document, latest=latest)
+    context = _results_context(document, latest=latest)
+    context.update(_recent_versions(versions))
+    context["earlier_official"] = _earlier_official(document, versions)
+    # Rendered by our own template, escaped there.
+    context["live"] = mark_safe(live.decode())
+    address = _address("election", document, latest=latest)
+    return _page("results/election.html", context, address)
 
 
 def municipality_html(
@@ -215,6 +227,31 @@ def station_html(
     return _page("results/station.html", context, address)
 
 
+def _page_frame(document: dict[str, Any]) -> dict[str, Any]:
+    """What every latest municipality and station page shows of the document
+    besides its own rows: the election, the status and the lists."""
+    return {
+        "status": document["status"],
+        "election": document["election"],
+        "lists": [(item["ballot_number"], item["name"]) for item in document["lists"]],
+    }
+
+
+def municipality_page_inputs(
+    document: dict[str, Any], municipality: dict[str, Any], stations: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Everything of the published data that a latest municipality page
+    shows: when it is the same for two snapshots, so is the page."""
+    code = municipality["code"]
+    fingerprint = _fingerprint(document, code) or {}
+    return {
+        **_page_frame(document),
+        "municipality": municipality,
+        "stations": [row for row in stations if row.get("municipality") == code],
+        "fingerprint": {key: fingerprint.get(key) for key in ("area", "bins", "corner", "flagged")},
+    }
+
+
 def station_page_inputs(
     document: dict[str, Any], station: dict[str, Any], paper: dict[str, Any]
 ) -> dict[str, Any]:
@@ -222,11 +259,9 @@ def station_page_inputs(
     when it is the same for two snapshots, so is the page."""
     municipality = _municipality_of(document, station) or {}
     return {
+        **_page_frame(document),
         "station": station,
         "paper": paper,
-        "status": document["status"],
-        "election": document["election"],
-        "lists": [(item["ballot_number"], item["name"]) for item in document["lists"]],
         "municipality": (municipality.get("code"), municipality.get("name")),
     }
 
