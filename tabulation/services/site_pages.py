@@ -48,6 +48,13 @@ from tabulation.views import results as pages
 from tabulation.views.scans import station_paper
 
 SITE_FOLDER = "site"
+# The latest municipality and station pages one run writes at most, each in
+# every language (about 10 ms a page and language at Belgrade scale). The
+# first snapshot of a night has every station page to write (8,300 at
+# Serbia scale): written at once they would hold the run, and freshness,
+# for minutes. The rest are Django's until a later run or
+# ``site_pages_fill`` writes them.
+PAGES_PER_RUN = 60
 VERSION_FILE = "version.json"
 
 
@@ -102,15 +109,27 @@ def _write_if_changed(
     inputs: dict[str, Any],
     address: Callable[[], str],
     render: Callable[[], bytes],
+    budget: list[int],
 ) -> bool:
     """Write the latest page ``key`` in every language unless what it shows
-    (``inputs``) is what it showed when last written; whether it was."""
+    (``inputs``) is what it showed when last written; whether it was. With
+    no ``budget`` left, a page that would change is removed instead: nginx
+    then asks Django, which renders it from the same data, until a later
+    run writes it (``site_pages_fill``)."""
     digest = _digest(inputs)
     if digests.get(key) == digest:
         return False
     for language in site_languages():
         with translation.override(language):
-            _write_atomic(site_file(address()), render())
+            path = site_file(address())
+            if budget[0] > 0:
+                _write_atomic(path, render())
+            else:
+                path.unlink(missing_ok=True)
+    if budget[0] <= 0:
+        digests.pop(key, None)
+        return False
+    budget[0] -= 1
     digests[key] = digest
     return True
 
@@ -121,12 +140,14 @@ def _latest_pages_write(
     *,
     municipalities: bool = True,
     only: set[str] | None = None,
+    budget: int | None = None,
 ) -> list[str]:
     """Write the latest page of each municipality (with ``municipalities``)
     and of each station (of those in ``only``, if given) whose page would
-    change; the keys written."""
+    change, ``budget`` pages at most; the keys written."""
     slug = document["election"]["slug"]
     written = []
+    left = [PAGES_PER_RUN if budget is None else budget]
     with _digests_locked(slug) as digests:
         for municipality in document["municipalities"] if municipalities else ():
             code = municipality["code"]
@@ -136,6 +157,7 @@ def _latest_pages_write(
                 pages.municipality_page_inputs(document, municipality, stations),
                 partial(reverse, "results:municipality", args=[slug, code]),
                 partial(pages.municipality_html, document, municipality, stations, latest=True),
+                left,
             ):
                 written.append(f"m:{code}")
         for station in stations:
@@ -149,6 +171,7 @@ def _latest_pages_write(
                 pages.station_page_inputs(document, station, paper),
                 partial(reverse, "results:station", args=[slug, code]),
                 partial(pages.station_html, document, station, paper, latest=True),
+                left,
             ):
                 written.append(f"s:{code}")
     return written
@@ -187,13 +210,27 @@ def site_pages_publish(
     _write_atomic(Path(settings.PUBLISH_DIR) / slug / VERSION_FILE, pages.version_json(document))
 
 
-def site_station_pages_refresh(slug: str, codes: set[str] | None = None) -> list[str]:
-    """Write again the latest pages of the stations whose paper record
-    changed (services/scans.py calls it after ``paper.json``); the codes
-    written. Nothing before a snapshot is published."""
+def _latest_refresh(slug: str, **options: Any) -> list[str]:
     document = published_results_get(slug)
     stations = published_stations_list(slug)
     if document is None or stations is None:
         return []
-    written = _latest_pages_write(document, stations, municipalities=False, only=codes)
+    return _latest_pages_write(document, stations, **options)
+
+
+def site_station_pages_refresh(slug: str, codes: set[str] | None = None) -> list[str]:
+    """Write again the latest pages of the stations whose paper record
+    changed (services/scans.py calls it after ``paper.json``); the codes
+    written. Nothing before a snapshot is published."""
+    written = _latest_refresh(slug, municipalities=False, only=codes)
     return [key.removeprefix("s:") for key in written]
+
+
+def site_pages_fill(slug: str) -> int:
+    """Write every latest page that is missing or out of date, PAGES_PER_RUN
+    at a time (so that a run's publishing waits on the lock for one batch
+    at most); how many were written."""
+    total = 0
+    while written := _latest_refresh(slug):
+        total += len(written)
+    return total

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.test import Client
 
 from tabulation import models
+from tabulation.services import site_pages
 from tabulation.services.scans import paper_publish
 from tabulation.services.site_pages import site_file
 from tests.published import (  # noqa: F401 - fixtures
@@ -151,3 +153,21 @@ def test_a_scan_made_public_rewrites_its_stations_page_only(novi_grad: NoviGrad)
     assert sha.encode() in page
     rewritten = {other for other, path in files.items() if path.stat().st_ino != before[other]}
     assert rewritten == {code}
+
+
+def test_a_run_writes_a_few_pages_and_django_answers_for_the_rest(novi_grad: NoviGrad) -> None:
+    with mock.patch.object(site_pages, "PAGES_PER_RUN", 2):
+        _, stations = publish_version_1(novi_grad)
+        addresses = [
+            f"/en/results/{SLUG}/municipalities/{code}/"
+            for code in sorted({row["municipality"] for row in stations})
+        ] + [f"/en/results/{SLUG}/stations/{row['code']}/" for row in stations]
+        written = [address for address in addresses if site_file(address).exists()]
+
+        assert len(written) == 2
+        assert all(Client().get(address).status_code == 200 for address in addresses)
+        assert site_pages.site_pages_fill(SLUG) == len(addresses) - 2
+
+    for address in addresses:
+        assert_same_as_django(address)
+    assert site_pages.site_pages_fill(SLUG) == 0
