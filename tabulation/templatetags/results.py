@@ -9,13 +9,15 @@ Decimal, half-up, from integers): no float ever touches a published figure.
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from django import template
-from django.utils.formats import number_format
+from django.utils import numberformat
+from django.utils.formats import get_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from tabulation.domain.codes import CHECKS
 from tabulation.domain.exact import share_percent
@@ -28,12 +30,39 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 NEUTRAL_COLOUR = "#767676"  # grey with 4.5:1 contrast on white
 
 
+@lru_cache(maxsize=16)
+def _notation(language: str | None) -> tuple[str, Any, str]:
+    """The decimal separator, grouping and thousands separator of ``language``.
+    Looked up once a language rather than three times a figure, as
+    ``number_format`` does: a municipality's page has thousands of figures,
+    and publishing renders every page in each language (services/site_pages.py)."""
+    return (
+        get_format("DECIMAL_SEPARATOR", language, use_l10n=True),
+        get_format("NUMBER_GROUPING", language, use_l10n=True),
+        get_format("THOUSAND_SEPARATOR", language, use_l10n=True),
+    )
+
+
+def _number(value: int | Decimal, decimal_pos: int | None = None) -> str:
+    """``number_format(value, decimal_pos, force_grouping=True)``, the same text."""
+    decimal_separator, grouping, thousands = _notation(get_language())
+    return numberformat.format(
+        value,
+        decimal_separator,
+        decimal_pos,
+        grouping,
+        thousands,
+        force_grouping=True,
+        use_l10n=True,
+    )
+
+
 @register.filter
 def count(value: Any) -> str:
     """A whole number with the language's thousands grouping; blank stays blank."""
     if value is None or value == "":
         return "–"
-    return number_format(int(value), force_grouping=True)
+    return _number(int(value))
 
 
 @register.filter
@@ -46,7 +75,7 @@ def share(value: Any) -> str:
     except InvalidOperation:
         return str(value)
     places = max(0, -int(number.as_tuple().exponent))
-    return number_format(number, decimal_pos=places, force_grouping=True)
+    return _number(number, decimal_pos=places)
 
 
 @register.simple_tag
