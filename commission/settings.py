@@ -125,9 +125,18 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # django-redis, not Django's own Redis backend: Django's builds a new
+    # redis.Redis for every cache call (about 0.3 ms with redis-py 8, a third
+    # of a worker's time on the public read path, where the throttle reads
+    # and writes a counter per request), and offers no public way to choose
+    # the client. django-redis keeps one client per server and increments in
+    # one round trip. The throttle's calls for one request (an increment and
+    # a read), on a busy 2-core machine: 460-520 µs with django-redis,
+    # 630-930 with the subclass of Django's backend that reused its client
+    # (it overrode private attributes), 1,130-1,680 with Django's as it is.
     CACHES = {
         "default": {
-            "BACKEND": "commission.cache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
         }
     }

@@ -27,6 +27,7 @@ from django.core.cache.backends.memcached import BaseMemcachedCache
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django_redis.cache import RedisCache as DjangoRedisLibraryCache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
@@ -146,13 +147,14 @@ def counter_increment(cache: BaseCache, key: str, *, timeout: int) -> int:
     """Add one to the counter at `key` and return the new count. Atomic: of
     callers that arrive together, each gets a count of its own.
 
-    Redis, memcached and the local-memory cache increment atomically, and
+    Redis (Django's backend or django-redis's, which the settings use),
+    memcached and the local-memory cache increment atomically, and
     `add` creates a counter only if it is missing, so two first callers do
     not both start it at 1. Other backends (the embedded default's file
     cache) implement incr as a read and a write, so there the counter is
     read and written under a lock.
     """
-    if isinstance(cache, RedisCache | BaseMemcachedCache | LocMemCache):
+    if isinstance(cache, DjangoRedisLibraryCache | RedisCache | BaseMemcachedCache | LocMemCache):
         try:
             return cache.incr(key)
         except ValueError:  # no counter yet
