@@ -149,32 +149,43 @@ def _latest_pages_write(
     written = []
     left = [PAGES_PER_RUN if budget is None else budget]
     with _digests_locked(slug) as digests:
-        for municipality in document["municipalities"] if municipalities else ():
-            code = municipality["code"]
-            if _write_if_changed(
-                digests,
-                f"m:{code}",
-                pages.municipality_page_inputs(document, municipality, stations),
-                partial(reverse, "results:municipality", args=[slug, code]),
-                partial(pages.municipality_html, document, municipality, stations, latest=True),
-                left,
-            ):
-                written.append(f"m:{code}")
-        for station in stations:
-            code = station["code"]
-            if only is not None and code not in only:
-                continue
-            paper, _part = station_paper(slug, code)
-            if _write_if_changed(
-                digests,
-                f"s:{code}",
-                pages.station_page_inputs(document, station, paper),
-                partial(reverse, "results:station", args=[slug, code]),
-                partial(pages.station_html, document, station, paper, latest=True),
-                left,
-            ):
-                written.append(f"s:{code}")
+        for key, inputs, address, render in _latest_pages(
+            document, stations, municipalities=municipalities, only=only
+        ):
+            if _write_if_changed(digests, key, inputs(), address, render, left):
+                written.append(key)
     return written
+
+
+def _latest_pages(
+    document: dict[str, Any],
+    stations: list[dict[str, Any]],
+    *,
+    municipalities: bool,
+    only: set[str] | None,
+) -> Iterator[tuple[str, Callable[[], dict[str, Any]], Callable[[], str], Callable[[], bytes]]]:
+    """Each latest municipality and station page: its key in the digests,
+    what it shows, its address and its renderer (each called when needed)."""
+    slug = document["election"]["slug"]
+    for municipality in document["municipalities"] if municipalities else ():
+        code = municipality["code"]
+        yield (
+            f"m:{code}",
+            partial(pages.municipality_page_inputs, document, municipality, stations),
+            partial(reverse, "results:municipality", args=[slug, code]),
+            partial(pages.municipality_html, document, municipality, stations, latest=True),
+        )
+    for station in stations:
+        code = station["code"]
+        if only is not None and code not in only:
+            continue
+        paper, _part = station_paper(slug, code)
+        yield (
+            f"s:{code}",
+            partial(pages.station_page_inputs, document, station, paper),
+            partial(reverse, "results:station", args=[slug, code]),
+            partial(pages.station_html, document, station, paper, latest=True),
+        )
 
 
 def site_pages_publish(
