@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import warnings
 from dataclasses import dataclass
@@ -332,13 +333,23 @@ def paper_publish(election_id: int) -> None:
     tables. Called on commit after anything that may change it: a scan, an
     acceptance, a correction, a comparison."""
     election = Election.objects.get(pk=election_id)
-    _write_atomic(paper_path(election.slug), json_bytes(paper_document(election)))
+    path = paper_path(election.slug)
+    try:
+        before = json.loads(path.read_bytes()).get("stations", {})
+    except FileNotFoundError:
+        before = {}
+    document = paper_document(election)
+    _write_atomic(path, json_bytes(document))
     # The stations' published pages show their paper record: those whose
-    # record changed are written again (services/site_pages.py). Imported
-    # here: the pages' module imports the views, which import this one.
+    # record changed are written again (services/site_pages.py), and only
+    # those, as this runs after a clerk's entry. Imported here: the pages'
+    # module imports the views, which import this one.
     from tabulation.services.site_pages import site_station_pages_refresh
 
-    site_station_pages_refresh(election.slug)
+    after = document["stations"]
+    changed = {code for code in before.keys() | after.keys() if before.get(code) != after.get(code)}
+    if changed:
+        site_station_pages_refresh(election.slug, changed)
 
 
 def paper_publish_on_commit(election_id: int) -> None:
