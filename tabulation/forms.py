@@ -54,7 +54,7 @@ class RecordEntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.lists = list(lists)
         for name in TOTALS_FIELDS:
-            self.fields[name] = _count_field(RecordEntry._meta.get_field(name).verbose_name)
+            self.fields[name] = _count_field(RecordEntry.field_label(name))
         for electoral_list in self.lists:
             field = _count_field(f"{electoral_list.ballot_number}. {electoral_list.name}")
             field.widget.attrs["data-vote"] = "1"

@@ -573,6 +573,15 @@ class RecordFields(models.Model):
     class Meta:
         abstract = True
 
+    @classmethod
+    def field_label(cls, name: str) -> Any:
+        """A record field's name as the paper record says it: the one source of
+        the forms', the commission's and the public pages' labels. Lazy, so a
+        label made at import is translated where it is shown."""
+        field = cls._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        return field.verbose_name
+
 
 class RecordEntry(RecordFields):
     """One clerk's typing of one record. Never updated or deleted: a

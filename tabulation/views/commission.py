@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -73,7 +74,7 @@ from tabulation.services.decisions import (
 )
 from tabulation.services.records import EntryRefused, InputRefused, NotPermitted
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def member_required(view: View) -> View:
@@ -81,7 +82,7 @@ def member_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.has_perm(DECIDE_PERMISSION):
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -205,7 +206,7 @@ def _shown(name: str, value: Any) -> Any:
 
 
 def _field_label(name: str) -> str:
-    return str(RecordEntry._meta.get_field(name).verbose_name).capitalize()
+    return str(RecordEntry.field_label(name)).capitalize()
 
 
 def _round_tables(detail: StationDetail, lists: list[Any]) -> list[tuple[Any, list[Any]]]:

@@ -52,9 +52,7 @@ SNAPSHOTS_PER_PAGE = 50
 
 # The station page and the data dictionary name each field of the paper record.
 # (field, label): the record's own names (tabulation/models.py, RecordFields).
-RECORD_FIELD_LABELS = [
-    (name, capfirst(AcceptedRecord._meta.get_field(name).verbose_name)) for name in RECORD_FIELDS
-]
+RECORD_FIELD_LABELS = [(name, capfirst(AcceptedRecord.field_label(name))) for name in RECORD_FIELDS]
 STATION_STATUSES = {
     "counted": _("Counted"),
     "accepted": _("Counted"),

@@ -14,17 +14,19 @@ import io
 import json
 import re
 from collections.abc import Callable
+from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from tabulation.models import Election, RecordScan
+from tabulation.models import Election, RecordEntry, RecordScan, StationRound
 from tabulation.selectors.scans import (
     commission_scan_get,
     public_scan_get,
@@ -79,7 +81,7 @@ def upload_checked(request: HttpRequest, field: str = "scan") -> CheckedScan | N
     return scan_check(name=upload.name or "", file=upload)
 
 
-def _attach(request: HttpRequest, **where: object) -> bool:
+def _attach(request: HttpRequest, *, round: StationRound, entry: RecordEntry | None = None) -> bool:
     try:
         checked = upload_checked(request)
     except ScanRefused as error:
@@ -89,7 +91,11 @@ def _attach(request: HttpRequest, **where: object) -> bool:
         messages.error(request, gettext("Choose the file of the scan."))
         return False
     scan_attach(
-        actor=request.user, checked=checked, client_address=_client_address(request), **where
+        actor=cast(User, request.user),
+        round=round,
+        entry=entry,
+        checked=checked,
+        client_address=_client_address(request),
     )
     messages.success(request, gettext("The scan is stored."))
     return True
@@ -137,7 +143,7 @@ def _file(scan: RecordScan, *, public: bool) -> FileResponse:
 
 def _serve(
     slug: str, scan: str, find: Callable[[Election, str], RecordScan | None], *, public: bool
-) -> HttpResponse:
+) -> FileResponse:
     election = get_object_or_404(Election, slug=slug)
     found = find(election, scan) if SCAN_NAME.fullmatch(scan) else None
     if found is None:
@@ -147,12 +153,12 @@ def _serve(
 
 @member_required
 @require_GET
-def commission_scan(request: HttpRequest, slug: str, scan: str) -> HttpResponse:
+def commission_scan(request: HttpRequest, slug: str, scan: str) -> FileResponse:
     return _serve(slug, scan, commission_scan_get, public=False)
 
 
 @require_GET
-def public_scan(request: HttpRequest, slug: str, scan: str) -> HttpResponse:
+def public_scan(request: HttpRequest, slug: str, scan: str) -> FileResponse:
     """A scan of an accepted record; before acceptance it does not exist."""
     return _serve(slug, scan, public_scan_get, public=True)
 
