@@ -353,7 +353,11 @@ def paper_publish(election_id: int) -> None:
 
 
 def paper_publish_on_commit(election_id: int) -> None:
-    transaction.on_commit(lambda: paper_publish(election_id))
+    """Publish paper.json once the scan or copy is stored. Robust: a failure
+    is logged, never raised to the clerk whose scan is already stored, and
+    the hooks after it (the tabulation's request) still run; the next scan
+    or copy writes the whole file again."""
+    transaction.on_commit(lambda: paper_publish(election_id), robust=True)
 
 
 def scan_open(scan: RecordScan) -> IO[bytes]:

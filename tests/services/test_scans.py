@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.db import transaction
 from django.test import override_settings
 from PIL import Image
 
@@ -130,3 +132,21 @@ def test_a_second_scan_is_a_new_file_beside_the_first(scan_storage: Path) -> Non
     assert RecordScan.objects.count() == 2
     with pytest.raises(Exception, match="append-only"):
         RecordScan.objects.filter(pk=first.pk).update(sha256="0" * 64)
+
+
+def test_a_failing_publication_of_the_paper_loses_nothing_and_raises_nothing(
+    scan_storage: Path, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """Publishing paper.json runs after the commit: if it fails (a full disk,
+    a missing static manifest) the scan is stored, the clerk is not answered
+    with an error, and the hooks after it (the tabulation's) still run."""
+    setup = entry_setup()
+    later = mock.Mock()
+    with mock.patch("tabulation.services.scans.paper_publish", side_effect=OSError("disk full")):
+        with django_capture_on_commit_callbacks(execute=True):
+            checked = scan_check(name="zapisnik.png", file=io.BytesIO(png()))
+            scan = scan_attach(actor=setup.clerk1, round=setup.round, checked=checked)
+            transaction.on_commit(later)
+
+    assert RecordScan.objects.filter(pk=scan.pk).exists()
+    later.assert_called_once()
