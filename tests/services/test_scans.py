@@ -142,11 +142,11 @@ def test_a_failing_publication_of_the_paper_loses_nothing_and_raises_nothing(
     with an error, and the hooks after it (the tabulation's) still run."""
     setup = entry_setup()
     later = mock.Mock()
-    with mock.patch("tabulation.services.scans.paper_publish", side_effect=OSError("disk full")):
-        with django_capture_on_commit_callbacks(execute=True):
-            checked = scan_check(name="zapisnik.png", file=io.BytesIO(png()))
-            scan = scan_attach(actor=setup.clerk1, round=setup.round, checked=checked)
-            transaction.on_commit(later)
+    failing = mock.patch("tabulation.services.scans.paper_publish", side_effect=OSError("full"))
+    with failing, django_capture_on_commit_callbacks(execute=True):
+        checked = scan_check(name="zapisnik.png", file=io.BytesIO(png()))
+        scan = scan_attach(actor=setup.clerk1, round=setup.round, checked=checked)
+        transaction.on_commit(later)
 
     assert RecordScan.objects.filter(pk=scan.pk).exists()
     later.assert_called_once()
