@@ -204,6 +204,12 @@ def _store(inputs: TabulationInputs, built: BuiltResults) -> TabulationOutcome:
         )
         state_update["last_snapshot_inputs_hash"] = built.inputs_hash
         TabulationState.objects.filter(pk=election.pk).update(**state_update)
+    # The payload as the database gives it back: PostgreSQL's jsonb keeps no
+    # key order, so publishing from the dict built here and publishing the
+    # same version later from the stored row (the sweep, a republish) would
+    # write results.json with its keys in another order. Read back, every
+    # path publishes the same bytes.
+    snapshot.refresh_from_db(fields=["payload"])
     return TabulationOutcome(snapshot=snapshot, created=True, stations=built.stations)
 
 
