@@ -45,6 +45,22 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise ImmutableRowError(f"{self.model.__name__} rows are append-only")
 
 
+class LockedRowQuerySet(models.QuerySet):
+    """Rows that a service locks to change them, never to change their key.
+
+    ``locked()`` takes PostgreSQL's FOR NO KEY UPDATE on these rows only. It
+    does not conflict with the KEY SHARE lock a foreign key check takes, so
+    the tabulation, which holds the election row and inserts findings that
+    point at a round or an entry, never waits on a clerk who holds that round
+    and waits for the election row: the deadlock a full FOR UPDATE made under
+    CI. ``of=("self",)`` keeps joined rows (the station, the election) out of
+    the statement, so the election is locked only where the fixed order says.
+    """
+
+    def locked(self) -> LockedRowQuerySet:
+        return self.select_for_update(no_key=True, of=("self",))
+
+
 # --- The election and its geography ------------------------------------------
 
 
@@ -516,6 +532,8 @@ class StationRound(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     status_changed_at = models.DateTimeField(_("status changed at"), auto_now=True)
 
+    objects = LockedRowQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("station round")
         verbose_name_plural = _("station rounds")
@@ -616,6 +634,8 @@ class RecordEntry(RecordFields):
         related_name="supersedes",
         verbose_name=_("superseded by"),
     )
+
+    objects = LockedRowQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("record entry")

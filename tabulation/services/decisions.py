@@ -147,11 +147,7 @@ def _not_own(actor: User, station: PollingStation) -> None:
 
 def _lock(actor: User, round: StationRound, version_seen: str | None) -> _Context:
     """Lock the round and make the checks every round decision makes."""
-    locked = (
-        StationRound.objects.select_for_update()
-        .select_related("station__election")
-        .get(pk=round.pk)
-    )
+    locked = StationRound.objects.locked().select_related("station__election").get(pk=round.pk)
     if version_seen is not None and version_seen != round_version(locked):
         raise RoundChanged(_("Someone else changed this station in the meantime; reload the page."))
     station = locked.station

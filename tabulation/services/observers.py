@@ -106,7 +106,7 @@ def _live_round(station: PollingStation) -> StationRound:
     """The station's live round, locked (a copy goes to the round the
     observer watched: the one not annulled)."""
     round = (
-        StationRound.objects.select_for_update()
+        StationRound.objects.locked()
         .select_related("station__election")
         .filter(station=station)
         .exclude(status=StationRound.Status.ANNULLED)

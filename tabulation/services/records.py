@@ -299,7 +299,7 @@ def _round_lock(station: PollingStation) -> StationRound:
     current = round_current(station)
     if current is None:
         raise RoundClosed(_("Station {station} has no round to enter."), station=station.code)
-    return StationRound.objects.select_for_update().select_related("station").get(pk=current.pk)
+    return StationRound.objects.locked().select_related("station").get(pk=current.pk)
 
 
 CERTIFIED_CLOSED = _("The results are certified: entry is closed.")
@@ -325,7 +325,7 @@ def _status_save(round: StationRound, status: str, event: RoundEvent) -> None:
 
 def _live(round: StationRound) -> list[RecordEntry]:
     return list(
-        RecordEntry.objects.select_for_update()
+        RecordEntry.objects.locked()
         .filter(round=round, superseded_at__isnull=True)
         .order_by("entry_number")
     )
@@ -714,11 +714,9 @@ def entry_withdraw(
         )
     with transaction.atomic():
         round = (
-            StationRound.objects.select_for_update()
-            .select_related("station__election")
-            .get(pk=entry.round_id)
+            StationRound.objects.locked().select_related("station__election").get(pk=entry.round_id)
         )
-        entry = RecordEntry.objects.select_for_update().get(pk=entry.pk)
+        entry = RecordEntry.objects.locked().get(pk=entry.pk)
         if entry.superseded_at is not None:
             return round
         election_lock_open(round.station.election_id)

@@ -415,3 +415,48 @@ def test_a_key_reused_for_the_same_record_typed_as_text_returns_the_stored_entry
     assert not again.created
     assert again.entry == first.entry
     assert stored_counts() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_round_never_blocks_the_tabulation_s_findings_on_it(require_postgresql) -> None:
+    """The deadlock CI met: a member held a round and waited for the election
+    row, while the tabulation held the election row and inserted a finding on
+    that round (whose foreign key check waited for the member). A round's lock
+    must leave the election alone and let a finding point at the round."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from tabulation.models import Election
+
+    setup = entry_setup()
+    held = threading.Event()
+    release = threading.Event()
+
+    def member() -> None:
+        try:
+            with transaction.atomic():
+                StationRound.objects.locked().select_related("station__election").get(
+                    pk=setup.round.pk
+                )
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=member)
+    thread.start()
+    try:
+        assert held.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            Election.objects.select_for_update(no_key=True).get(pk=setup.election.pk)
+            finding = Finding.objects.create(
+                round=setup.round, code="W1", category=Finding.Category.WARNING
+            )
+    finally:
+        release.set()
+        thread.join()
+
+    assert Finding.objects.filter(pk=finding.pk, round=setup.round).exists()
