@@ -272,6 +272,12 @@ STORAGES: dict[str, dict[str, Any]] = {
 
 # Published results (static JSON and CSV) that any web server or CDN can serve.
 PUBLISH_DIR = Path(env.str("PUBLISH_DIR", default=str(VAR_DIR / "published")))
+# The public pages rendered as files beside the JSON, for nginx to serve
+# (services/site_pages.py). Django renders the same pages itself when they
+# are absent, so turning this off loses nothing but the files; the suite
+# turns it off except in the tests of the files (tests/conftest.py), as
+# rendering three languages on every publish would double its time.
+PUBLISH_SITE_PAGES = env.bool("PUBLISH_SITE_PAGES", default=True)
 
 # Scans of the paper records and observers' photos (docs/observers.md): on
 # the filesystem under VAR_DIR, or in S3-compatible object storage when a

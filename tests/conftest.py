@@ -30,6 +30,19 @@ def default_language() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def site_pages_only_where_tested(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Publishing writes the public pages as files only in the tests marked
+    ``site_pages``: rendering them in three languages on every publish
+    would double the suite's time, and Django answers the same pages
+    without the files (services/site_pages.py)."""
+    wanted = request.node.get_closest_marker("site_pages") is not None
+    before = settings.PUBLISH_SITE_PAGES
+    settings.PUBLISH_SITE_PAGES = wanted
+    yield
+    settings.PUBLISH_SITE_PAGES = before
+
+
 def missing_service(reason: str) -> None:
     """Fail under CI, skip elsewhere: a missing service is never a pass."""
     if UNDER_CI:
@@ -107,6 +120,7 @@ class WorkerProcess:
 
     def start(self) -> None:
         env = {**os.environ, "DATABASE_URL": database_url_for_subprocess()}
+        env["PUBLISH_SITE_PAGES"] = str(settings.PUBLISH_SITE_PAGES)
         env["CELERY_TASK_DEFAULT_QUEUE"] = self.queue
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:

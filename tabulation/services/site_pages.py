@@ -198,7 +198,10 @@ def site_pages_publish(
     """Write the pages of ``document`` (see the module's docstring);
     ``latest``: whether it is the latest published version, whose pages
     replace the latest ones. Without its station rows, its municipalities'
-    pages and the stations' are left to Django."""
+    pages and the stations' are left to Django. Nothing when
+    PUBLISH_SITE_PAGES is off (commission/settings.py)."""
+    if not settings.PUBLISH_SITE_PAGES:
+        return
     slug = document["election"]["slug"]
     version = document["version"]
     for language in site_languages():
@@ -222,6 +225,8 @@ def site_pages_publish(
 
 
 def _latest_refresh(slug: str, **options: Any) -> list[str]:
+    if not settings.PUBLISH_SITE_PAGES:
+        return []
     document = published_results_get(slug)
     stations = published_stations_list(slug)
     if document is None or stations is None:

@@ -21,6 +21,9 @@ from tests.published import (  # noqa: F401 - fixtures
     published_fixture,
 )
 
+# Two tests serve the pages publishing writes as files.
+pytestmark = pytest.mark.site_pages
+
 SLUG = "grad-2099"
 
 

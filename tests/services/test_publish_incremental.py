@@ -23,7 +23,7 @@ from tabulation.services.publishing import snapshot_publish
 from tabulation.services.tabulation import tabulation_run
 from tests.factories_records import random_votes, record_accept, small_election
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.site_pages]
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ from tests.published import (  # noqa: F401 - fixtures
     publish_version_2,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.site_pages]
 
 PREFIXES = ("", "/sr", "/en")
 HTML_LANG = {"": "sr-Latn", "/sr": "sr-Cyrl", "/en": "en"}
