@@ -20,4 +20,11 @@ app.conf.beat_schedule = {
         "schedule": 30.0,
         "options": {"expires": 25},
     },
+    # The public pages a run left to Django, written as files in quiet
+    # moments (services/site_pages.py): one batch an election and a tick.
+    "site-pages-fill": {
+        "task": "tabulation.site_pages_fill",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
 }

@@ -50,3 +50,13 @@ def tabulate(election_id: int) -> str:
 def sweep() -> list[int]:
     """Every 30 s (beat): request a run for each election that needs one."""
     return tabulation_sweep()
+
+
+@shared_task(name="tabulation.site_pages_fill")
+def site_pages_fill() -> dict[str, int]:
+    """Every 30 s (beat): one batch of the public pages that runs left to
+    Django, for each election whose tabulation is idle. Imported here: the
+    pages' module imports the views."""
+    from tabulation.services.site_pages import site_pages_fill_idle
+
+    return site_pages_fill_idle()

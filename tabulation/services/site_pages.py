@@ -39,9 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from tabulation.models import Election, TabulationState
 from tabulation.selectors.published import published_results_get, published_stations_list
 from tabulation.services.publishing import _write_atomic, _write_once
 from tabulation.views import results as pages
@@ -52,8 +54,8 @@ SITE_FOLDER = "site"
 # every language (about 10 ms a page and language at Belgrade scale). The
 # first snapshot of a night has every station page to write (8,300 at
 # Serbia scale): written at once they would hold the run, and freshness,
-# for minutes. The rest are Django's until a later run or
-# ``site_pages_fill`` writes them.
+# for minutes. The rest are Django's until a later run or the beat's
+# ``site_pages_fill_idle`` writes them.
 PAGES_PER_RUN = 60
 VERSION_FILE = "version.json"
 
@@ -115,7 +117,7 @@ def _write_if_changed(
     (``inputs``) is what it showed when last written; whether it was. With
     no ``budget`` left, a page that would change is removed instead: nginx
     then asks Django, which renders it from the same data, until a later
-    run writes it (``site_pages_fill``)."""
+    run or the beat writes it (``site_pages_fill_idle``)."""
     digest = _digest(inputs)
     if digests.get(key) == digest:
         return False
@@ -240,6 +242,26 @@ def site_station_pages_refresh(slug: str, codes: set[str] | None = None) -> list
     written. Nothing before a snapshot is published."""
     written = _latest_refresh(slug, municipalities=False, only=codes)
     return [key.removeprefix("s:") for key in written]
+
+
+def site_pages_fill_idle() -> dict[str, int]:
+    """One batch (PAGES_PER_RUN) of the latest pages that runs left to
+    Django, for each election whose tabulation is idle: no run holds it and
+    none is wanted. The beat calls it every 30 s (``tasks.site_pages_fill``),
+    so a night's first snapshot has every page as a file some minutes later
+    without holding back a run: a batch costs a worker one or two seconds,
+    and a busy election waits for a quiet moment. The slugs written to, with
+    how many pages each."""
+    if not settings.PUBLISH_SITE_PAGES:
+        return {}
+    busy = TabulationState.objects.filter(
+        Q(pending=True) | Q(lease_expires_at__gt=timezone.now())
+    ).values("election_id")
+    filled = {}
+    for slug in Election.objects.exclude(pk__in=busy).values_list("slug", flat=True):
+        if written := _latest_refresh(slug):
+            filled[slug] = len(written)
+    return filled
 
 
 def site_pages_fill(slug: str) -> int:

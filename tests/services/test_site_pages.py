@@ -4,12 +4,14 @@ once per version, and a station's latest page only when it changed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tabulation import models
 from tabulation.services import site_pages
@@ -171,3 +173,45 @@ def test_a_run_writes_a_few_pages_and_django_answers_for_the_rest(novi_grad: Nov
     for address in addresses:
         assert_same_as_django(address)
     assert site_pages.site_pages_fill(SLUG) == 0
+
+
+def tabulation_idle(made: NoviGrad) -> None:
+    """The election's tabulation as a finished run leaves it: nothing
+    wanted, no lease (the entries asked for a run: the test ran it)."""
+    models.TabulationState.objects.update_or_create(
+        election=made.election, defaults={"pending": False, "lease_expires_at": None}
+    )
+
+
+def test_the_beat_fills_the_pages_a_run_left_one_batch_at_a_time(novi_grad: NoviGrad) -> None:
+    with mock.patch.object(site_pages, "PAGES_PER_RUN", 2):
+        _, stations = publish_version_1(novi_grad)
+        tabulation_idle(novi_grad)
+        left = (len({row["municipality"] for row in stations}) + len(stations)) - 2
+        assert left > 4  # more than two batches
+
+        assert site_pages.site_pages_fill_idle() == {SLUG: 2}
+        assert site_pages.site_pages_fill_idle() == {SLUG: 2}
+        while site_pages.site_pages_fill_idle():
+            pass
+
+    assert site_pages.site_pages_fill(SLUG) == 0
+    for row in stations:
+        assert_same_as_django(f"/en/results/{SLUG}/stations/{row['code']}/")
+
+
+@pytest.mark.parametrize("busy", ["pending", "running"])
+def test_the_beat_leaves_an_election_whose_tabulation_is_busy(
+    novi_grad: NoviGrad, busy: str
+) -> None:
+    with mock.patch.object(site_pages, "PAGES_PER_RUN", 2):
+        publish_version_1(novi_grad)
+        state = {
+            "pending": {"pending": True},
+            "running": {"lease_expires_at": timezone.now() + timedelta(seconds=60)},
+        }[busy]
+        models.TabulationState.objects.update_or_create(election=novi_grad.election, defaults=state)
+
+        assert site_pages.site_pages_fill_idle() == {}
+        tabulation_idle(novi_grad)
+        assert site_pages.site_pages_fill_idle() == {SLUG: 2}
