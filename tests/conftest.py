@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 from django.utils import translation
 
 UNDER_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -28,6 +29,16 @@ def default_language() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing() -> Iterator[None]:
+    """MD5 for the suite's passwords, as Django's testing guide advises:
+    the production hasher (PBKDF2, a million rounds) costs about half a
+    second a login or a set password, and it was a quarter of the suite's
+    time. What the tests prove of passwords does not depend on the hash."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

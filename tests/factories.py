@@ -17,7 +17,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = "Petar"
     last_name = "Petrović"
-    # A real hash is slow (PBKDF2); tests that log in set a password themselves.
+    # Tests that log in set a password themselves.
     password = "!unusable"
 
 

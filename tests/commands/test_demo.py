@@ -41,8 +41,7 @@ class FakeSupervisor:
 
 
 @pytest.fixture
-def fake_supervisor(monkeypatch, settings) -> type[FakeSupervisor]:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def fake_supervisor(monkeypatch) -> type[FakeSupervisor]:
     monkeypatch.setattr(demo, "Supervisor", FakeSupervisor)
     return FakeSupervisor
 

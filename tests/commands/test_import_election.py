@@ -75,8 +75,7 @@ def test_running_again_with_changed_data_is_refused(tmp_path: Path) -> None:
     assert Election.objects.get().municipalities.get(code="sopot").registered == 800
 
 
-def test_demo_passwords_option_sets_the_demo_password(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_demo_passwords_option_sets_the_demo_password() -> None:
     from django.contrib.auth import get_user_model
 
     run(str(GOOD_SET), "--demo-passwords")

@@ -18,18 +18,13 @@ from tabulation.models import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def fast_hasher(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def load_demo() -> str:
     out = StringIO()
     call_command("load_demo", stdout=out, stderr=StringIO())
     return out.getvalue()
 
 
-def test_the_demo_election_is_belgrade_2023(fast_hasher) -> None:
+def test_the_demo_election_is_belgrade_2023() -> None:
     load_demo()
 
     election = Election.objects.get(slug="belgrade-2023")
@@ -49,7 +44,7 @@ def test_the_demo_election_is_belgrade_2023(fast_hasher) -> None:
     assert {row["count"] for row in per_list.annotate(count=Count("id"))} == {110}
 
 
-def test_each_municipality_s_stations_add_up_to_its_registered_voters(fast_hasher) -> None:
+def test_each_municipality_s_stations_add_up_to_its_registered_voters() -> None:
     load_demo()
 
     municipalities = Municipality.objects.annotate(
@@ -62,7 +57,7 @@ def test_each_municipality_s_stations_add_up_to_its_registered_voters(fast_hashe
     assert Municipality.objects.get(code="novi-beograd").registered == 204_660
 
 
-def test_load_demo_creates_logins_and_prints_them(fast_hasher) -> None:
+def test_load_demo_creates_logins_and_prints_them() -> None:
     out = load_demo()
 
     assert 'Loaded the demo election "belgrade-2023"' in out
@@ -76,7 +71,7 @@ def test_load_demo_creates_logins_and_prints_them(fast_hasher) -> None:
     ).get().municipality.code == ("zemun")
 
 
-def test_load_demo_twice_says_it_is_already_loaded(fast_hasher) -> None:
+def test_load_demo_twice_says_it_is_already_loaded() -> None:
     load_demo()
 
     out = load_demo()

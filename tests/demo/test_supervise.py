@@ -81,4 +81,7 @@ def test_stopping_leaves_nothing_running_and_reports_a_child_that_ended(tmp_path
     supervisor.stop()
 
     assert worker.process is not None and worker.process.poll() is not None
-    assert not alive(worker.process.pid) and not alive(grandchild)
+    assert not alive(worker.process.pid)
+    # The grandchild got its SIGKILL; it is not ours to wait for, and on a
+    # busy machine it may take a moment to be gone (seen under load).
+    assert wait_for(lambda: not alive(grandchild), timeout=5)

@@ -106,8 +106,7 @@ def test_accounts_get_roles_assignments_and_no_usable_password() -> None:
     }
 
 
-def test_demo_password_is_set_for_new_accounts(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_demo_password_is_set_for_new_accounts() -> None:
     UserFactory(username="member1")  # exists already: keeps its password
 
     election_import(directory=GOOD_SET, demo_password="izbori2023")
@@ -119,8 +118,7 @@ def test_demo_password_is_set_for_new_accounts(settings) -> None:
     assert users.get(username="member1").is_staff
 
 
-def test_password_column_sets_that_password(settings, tmp_path: Path) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_password_column_sets_that_password(tmp_path: Path) -> None:
     directory = bad_set(
         tmp_path,
         "clerks.csv",

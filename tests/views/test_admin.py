@@ -2,6 +2,7 @@
 leave an audit event, and the admin would skip them."""
 
 import pytest
+from django.contrib.auth.hashers import get_hasher
 from django.contrib.auth.models import Group, Permission, User
 
 from tabulation.models import AuditEvent
@@ -256,7 +257,8 @@ def test_adding_a_deleting_and_setting_a_password_through_the_admin_are_audited(
     trail = " ".join(
         str(event.after) + str(event.before) for event in (add, password_change, delete)
     )
-    assert "pbkdf2" not in trail and "Nova-lozinka" not in trail and "Vr4car" not in trail
+    assert f"{get_hasher().algorithm}$" not in trail
+    assert "Nova-lozinka" not in trail and "Vr4car" not in trail
 
 
 def test_only_a_superuser_changes_a_group_s_permissions_and_each_change_is_audited(client):
