@@ -42,7 +42,7 @@ CHECKS = (
     response_schema_conformance,
 )
 # Operations times examples times two identities: a few thousand requests.
-EXAMPLES = 150
+EXAMPLES = 80
 
 
 @pytest.fixture
