@@ -658,3 +658,16 @@ def test_snapshot_index_is_cacheable_per_page_and_reads_no_database(
     assert first["ETag"] != second["ETag"]
     again = client.get(f"{PAGE}snapshots/?page=2", headers={"If-None-Match": second["ETag"]})
     assert again.status_code == 304
+
+
+def test_turnout_says_so_far_until_every_station_is_counted(published: Any) -> None:
+    document, _stations = published
+    everything = {**document, "stations": {**document["stations"], "counted": 6, "total": 6}}
+
+    with translation.override("en"):
+        partly = text_of(results_views.live_html(document).decode())
+        whole = text_of(results_views.live_html(everything).decode())
+
+    assert document["stations"]["counted"] == 4
+    assert "Turnout so far" in partly
+    assert "Turnout so far" not in whole and "Turnout 62.43 %" in whole
