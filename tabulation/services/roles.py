@@ -127,6 +127,17 @@ def ensure_roles(*, apps: Apps | None = None) -> None:
             group.permissions.add(*wanted)
 
 
+def roles_after_migrate(sender: Any, apps: Apps | None = None, **kwargs: Any) -> None:
+    """``post_migrate`` receiver (``TabulationConfig.ready``): the roles
+    again wherever Django rebuilt its own rows. A flush (``manage.py
+    flush``, or a transactional test emptying the test database) deletes
+    the groups that migrations 0002 and 0008 made, then sends
+    ``post_migrate`` as ``migrate`` does, so the database is left with its
+    roles as a freshly migrated one has them. ``apps``: the migrations'
+    registry after ``migrate``; a flush sends none (the project's)."""
+    ensure_roles(apps=apps)
+
+
 def clerk_assign(
     *,
     actor: AbstractBaseUser | None,

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from tabulation.domain.roles import ALL_ROLES
@@ -125,3 +126,14 @@ def test_the_database_refuses_an_assignment_to_both_or_neither() -> None:
         )
     with pytest.raises(IntegrityError), transaction.atomic():
         ClerkAssignment.objects.create(election=station.election, user=user)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flushed_database_has_its_roles_again() -> None:
+    """A flush (manage.py flush, or a transactional test emptying the test
+    database after it) leaves the roles as migrations made them."""
+    call_command("flush", interactive=False, verbosity=0)
+
+    assert set(Group.objects.values_list("name", flat=True)) >= set(ALL_ROLES)
+    assert "enter_record" in codenames("clerk")
+    assert codenames("observer") == {"submit_copy"}
