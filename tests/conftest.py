@@ -12,6 +12,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -42,47 +43,13 @@ def fast_password_hashing() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def site_pages_only_where_tested(request: pytest.FixtureRequest) -> Iterator[None]:
+def site_pages_only_where_tested(request: pytest.FixtureRequest, settings: Any) -> None:
     """Publishing writes the public pages as files only in the tests marked
     ``site_pages``: rendering them in three languages on every publish
     would double the suite's time, and Django answers the same pages
-    without the files (services/site_pages.py)."""
-    wanted = request.node.get_closest_marker("site_pages") is not None
-    before = settings.PUBLISH_SITE_PAGES
-    settings.PUBLISH_SITE_PAGES = wanted
-    yield
-    settings.PUBLISH_SITE_PAGES = before
-
-
-def _flushes_the_database(item: pytest.Item) -> bool:
-    """Whether pytest-django empties the database after ``item`` (a
-    transactional test: its rows were committed, so they are truncated)."""
-    marker = item.get_closest_marker("django_db")
-    names = getattr(item, "fixturenames", ())
-    return bool(
-        (marker is not None and marker.kwargs.get("transaction"))
-        or "transactional_db" in names
-        or "live_server" in names
-    )
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """After a transactional test has emptied the database, bring back the
-    roles that migration 0002 made (services/roles.py), as a freshly
-    migrated database has them: a later test must not find them gone
-    because of the order the tests ran in (two processes run them in an
-    order of their own)."""
-    result = yield
-    # With no next test, the test database is already gone.
-    if nextitem is not None and _flushes_the_database(item):
-        from pytest_django.plugin import blocking_manager_key
-
-        from tabulation.services.roles import ensure_roles
-
-        with item.config.stash[blocking_manager_key].unblock():
-            ensure_roles()
-    return result
+    without the files (services/site_pages.py). pytest-django's
+    ``settings`` puts the value back after the test."""
+    settings.PUBLISH_SITE_PAGES = request.node.get_closest_marker("site_pages") is not None
 
 
 def missing_service(reason: str) -> None:

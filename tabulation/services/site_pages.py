@@ -251,9 +251,8 @@ def site_pages_fill_idle() -> dict[str, int]:
     so a night's first snapshot has every page as a file some minutes later
     without holding back a run: a batch costs a worker one or two seconds,
     and a busy election waits for a quiet moment. The slugs written to, with
-    how many pages each."""
-    if not settings.PUBLISH_SITE_PAGES:
-        return {}
+    how many pages each (none when PUBLISH_SITE_PAGES is off: see
+    ``_latest_refresh``)."""
     busy = TabulationState.objects.filter(
         Q(pending=True) | Q(lease_expires_at__gt=timezone.now())
     ).values("election_id")
