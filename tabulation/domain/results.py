@@ -21,7 +21,7 @@ from typing import Any
 from tabulation.domain.checks import identical_records, record_not_received, turnout_outliers
 from tabulation.domain.exact import fraction_rounded, fraction_to_string, share_percent
 from tabulation.domain.mandates import MandateAssignment, assign_mandates
-from tabulation.domain.record import RECORD_FIELDS, Finding, Record
+from tabulation.domain.record import Finding
 from tabulation.domain.results_inputs import (
     ANNULLED,
     AWAITING,
@@ -141,7 +141,7 @@ def context_findings(inputs: TabulationInputs, states: list[str], now: datetime)
         )
     for rows in by_municipality.values():
         raised.extend((round_of[code], finding) for code, finding in _turnout_outliers(tuple(rows)))
-    records = {station.code: _record(inputs, station.round_id or 0) for station in counted}
+    records = {station.code: inputs.records[station.round_id or 0].record for station in counted}
     raised.extend((round_of[code], finding) for code, finding in identical_records(records).items())
     raised.extend(_records_not_received(inputs, now))
     already = {(item.round_id, item.code) for item in inputs.findings}
@@ -153,11 +153,6 @@ def context_findings(inputs: TabulationInputs, states: list[str], now: datetime)
         ),
         key=lambda item: (item[0], item[1].code),
     )
-
-
-def _record(inputs: TabulationInputs, round_id: int) -> Record:
-    row = inputs.records[round_id]
-    return Record(**row.fields, votes=row.votes)
 
 
 def _records_not_received(inputs: TabulationInputs, now: datetime) -> list[Raised]:
@@ -404,15 +399,10 @@ def inputs_hash(inputs: TabulationInputs, raised: list[Raised]) -> str:
             [s.id, s.code, s.name, s.municipality_id, s.registered, s.round_number, s.state]
             for s in inputs.stations
         ],
+        # Each record by its digest, worked out once per record (RecordRow):
+        # a run after one new record hashes one record's votes, not all.
         "records": [
-            [
-                row.round_id,
-                row.record_id,
-                [row.fields[name] for name in RECORD_FIELDS],
-                # A list, as the sorted pairs were when the hash was defined.
-                list(row.votes),
-            ]
-            for _round_id, row in sorted(inputs.records.items())
+            [row.round_id, row.digest] for _round_id, row in sorted(inputs.records.items())
         ],
         "lots_drawn": list(inputs.lots_drawn),
         # What is published, not what is withheld: a clerk's entry typed into
@@ -484,13 +474,7 @@ def _repeat_vote_material(inputs: TabulationInputs) -> dict[str, Any]:
                 item.ground,
                 item.annulled_at,
                 item.repeat_voting_date,
-                None
-                if item.record is None
-                else [
-                    item.record.record_id,
-                    [item.record.fields[name] for name in RECORD_FIELDS],
-                    list(item.record.votes),
-                ],
+                None if item.record is None else item.record.digest,
             ]
             for _station_id, items in sorted(inputs.earlier_rounds.items())
             for item in items

@@ -9,12 +9,14 @@ rows), so that nothing here imports the framework.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from tabulation.domain.mandates import Candidate
+from tabulation.domain.record import RECORD_FIELDS, Record
 from tabulation.domain.rounds import RoundStatus
 
 # A station's place in the count, from the status of its current round.
@@ -99,10 +101,35 @@ class StationRow:
 
 @dataclass(frozen=True, slots=True)
 class RecordRow:
+    """An accepted record with its votes, and what every run derives from it.
+
+    An accepted record never changes once stored (migration 0009): the
+    selector keeps its row from one run to the next, so ``record`` and
+    ``digest`` are worked out once per record, not once per run.
+    """
+
     round_id: int
     record_id: int
     fields: dict[str, Any]
     votes: tuple[tuple[int, int], ...]  # (ballot number, votes), by ballot number
+    # The record as the checks read it (W1, W5).
+    record: Record = field(init=False, repr=False, compare=False)
+    # SHA-256 of the record's id, figures and votes: its part of the inputs hash.
+    digest: str = field(init=False, repr=False, compare=False)
+    # Its columns in a station row: the fields, then the votes by ballot
+    # number as text (station_rows.py). Shared by the rows of every run that
+    # publishes the record: read, never changed.
+    columns: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "record", Record(**self.fields, votes=self.votes))
+        columns = dict(self.fields)
+        columns["votes"] = {str(number): votes for number, votes in self.votes}
+        object.__setattr__(self, "columns", columns)
+        material = [self.record_id, [self.fields[name] for name in RECORD_FIELDS], list(self.votes)]
+        # repr of ints, booleans and None is deterministic and cheaper than JSON.
+        digest = hashlib.sha256(repr(material).encode("utf-8")).hexdigest()
+        object.__setattr__(self, "digest", digest)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,13 +81,16 @@ def _findings_by_round(
     return findings
 
 
+# The columns of a station row without a record: its fields blank, no votes.
+_NO_RECORD: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
+
+
 def _record_columns(record: RecordRow | None) -> dict[str, Any]:
-    """The record's fields, or blanks, in RECORD_FIELDS order either way; then its votes."""
-    columns = dict.fromkeys(RECORD_FIELDS) if record is None else dict(record.fields)
-    columns["votes"] = (
-        {} if record is None else {str(number): votes for number, votes in record.votes}
-    )
-    return columns
+    """The record's fields, or blanks, in RECORD_FIELDS order either way; then
+    its votes (``RecordRow.columns``, worked out once per record)."""
+    if record is None:
+        return {**_NO_RECORD, "votes": {}}
+    return record.columns
 
 
 def station_rows(

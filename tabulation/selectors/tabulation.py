@@ -140,28 +140,71 @@ def _stations_get(election_id: int, every_round: list[tuple[Any, ...]]) -> list[
     return stations
 
 
+# Every accepted record read so far in this process, by (id, accepted_at):
+# a record never changes once stored (migration 0009), so a run reads the
+# figures and votes of the records it has not seen and takes the rest from
+# here ("What a run redoes", docs/tabulation.md). accepted_at is in the key
+# because an id alone names one record only once committed: a test's rolled
+# back transaction gives the same id again, to another record. Emptied
+# when it grows past RECORDS_KEPT (two Serbia-scale elections fit).
+_records_seen: dict[tuple[int, datetime], RecordRow] = {}
+# The ballot number of each list (by id) when the records above were read:
+# their votes are kept by ballot number, so a renumbered list empties them.
+_ballots_seen: dict[int, int] = {}
+RECORDS_KEPT = 20_000
+# Above this many unseen records one query reads them all, not each by id.
+UNSEEN_BY_ID = 500
+
+
+def records_memo_clear() -> None:
+    """Forget the records read so far in this process (tests that start over)."""
+    _records_seen.clear()
+    _ballots_seen.clear()
+
+
 def _records_get(ballot_of: dict[int, int], **rounds: Any) -> dict[int, RecordRow]:
     """The live accepted records of the rounds that ``rounds`` (lookups on
-    the record's ``round``) selects, with their votes, by round id: two
-    queries. 200,000 vote rows at national scale: gathered as plain tuples
-    per record, then sorted once, so nothing downstream sorts them again."""
-    live = {**rounds, "superseded_at__isnull": True}
-    votes_of: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for record_id, list_id, votes in AcceptedVote.objects.filter(
-        **{f"accepted_record__{name}": value for name, value in live.items()}
-    ).values_list("accepted_record_id", "electoral_list_id", "votes"):
-        votes_of[record_id].append((ballot_of[list_id], votes))
-    records: dict[int, RecordRow] = {}
-    for values in AcceptedRecord.objects.filter(**live).values_list(
-        "round_id", "id", *RECORD_FIELDS
-    ):
-        records[values[0]] = RecordRow(
-            round_id=values[0],
-            record_id=values[1],
-            fields=dict(zip(RECORD_FIELDS, values[2:], strict=True)),
-            votes=tuple(sorted(votes_of.get(values[1], ()))),
+    the record's ``round``) selects, with their votes, by round id.
+
+    One query for the live records' ids; then, for those not seen before in
+    this process, two more: their figures, and their votes, gathered as
+    plain tuples per record and sorted once, so nothing downstream sorts
+    them again (200,000 vote rows at national scale, the first time).
+    """
+    if any(_ballots_seen.get(list_id, number) != number for list_id, number in ballot_of.items()):
+        _records_seen.clear()
+    _ballots_seen.update(ballot_of)
+    live = AcceptedRecord.objects.filter(**rounds, superseded_at__isnull=True)
+    heads = list(live.values_list("round_id", "id", "accepted_at"))
+    unseen = [
+        (record_id, at)
+        for _round_id, record_id, at in heads
+        if (record_id, at) not in _records_seen
+    ]
+    if unseen:
+        if len(_records_seen) + len(unseen) > RECORDS_KEPT:
+            _records_seen.clear()
+        ids = [record_id for record_id, _at in unseen]
+        by_id = len(unseen) <= UNSEEN_BY_ID
+        records = live.filter(id__in=ids) if by_id else live
+        votes = (
+            AcceptedVote.objects.filter(accepted_record_id__in=ids)
+            if by_id
+            else AcceptedVote.objects.filter(accepted_record__in=live)
         )
-    return records
+        votes_of: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for record_id, list_id, count in votes.values_list(
+            "accepted_record_id", "electoral_list_id", "votes"
+        ):
+            votes_of[record_id].append((ballot_of[list_id], count))
+        for values in records.values_list("round_id", "id", "accepted_at", *RECORD_FIELDS):
+            _records_seen[(values[1], values[2])] = RecordRow(
+                round_id=values[0],
+                record_id=values[1],
+                fields=dict(zip(RECORD_FIELDS, values[3:], strict=True)),
+                votes=tuple(sorted(votes_of.get(values[1], ()))),
+            )
+    return {round_id: _records_seen[(record_id, at)] for round_id, record_id, at in heads}
 
 
 def _lots_drawn_get(election_id: int) -> tuple[int, ...]:

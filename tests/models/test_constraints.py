@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
@@ -235,3 +235,62 @@ def test_rows_in_use_cannot_be_deleted() -> None:
         entry.round.station.delete()
     with pytest.raises(ProtectedError):
         entry.clerk.delete()
+
+
+def _accepted_with_a_vote() -> tuple[AcceptedRecord, AcceptedVote]:
+    entry = RecordEntryFactory()
+    accepted = AcceptedRecord.objects.create(
+        round=entry.round, source="single_entry", first_entry=entry, turned_out=500
+    )
+    electoral_list = ElectoralListFactory(election=entry.round.station.election)
+    vote = AcceptedVote.objects.create(
+        accepted_record=accepted, electoral_list=electoral_list, votes=7
+    )
+    return accepted, vote
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE tabulation_acceptedvote SET votes = votes + 1",
+        "UPDATE tabulation_acceptedrecord SET turned_out = 501",
+        "UPDATE tabulation_acceptedrecord SET round_id = round_id",  # fine: unchanged
+    ],
+)
+def test_an_accepted_record_and_its_votes_never_change_once_stored(sql: str) -> None:
+    """Tabulation keeps a record's figures by its id from one run to the next
+    (migration 0009): the database refuses to change them in place."""
+    accepted, vote = _accepted_with_a_vote()
+
+    if "round_id = round_id" in sql:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    else:
+        with (
+            pytest.raises(DatabaseError, match="tabulation_accepted"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
+    assert AcceptedVote.objects.get(pk=vote.pk).votes == 7
+    assert AcceptedRecord.objects.get(pk=accepted.pk).turned_out == 500
+
+
+def test_a_correction_may_still_mark_an_accepted_record_superseded() -> None:
+    accepted, _vote = _accepted_with_a_vote()
+    accepted.superseded_at = timezone.now()
+    accepted.save(update_fields=["superseded_at"])
+
+    accepted.refresh_from_db()
+    assert accepted.superseded_at is not None
+    with refused_by_trigger():
+        AcceptedRecord.objects.filter(pk=accepted.pk).update(ballots_valid=1)
+
+
+@contextmanager
+def refused_by_trigger() -> Iterator[None]:
+    with (
+        pytest.raises(DatabaseError, match="tabulation_acceptedrecord"),
+        transaction.atomic(),
+    ):
+        yield
