@@ -13,7 +13,12 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from tabulation.models import Election
-from tabulation.services.tabulation import TABULATE_TASK, tabulation_run, tabulation_sweep
+from tabulation.services.tabulation import (
+    SITE_PAGES_TASK,
+    TABULATE_TASK,
+    tabulation_run,
+    tabulation_sweep,
+)
 
 # A database restart or a locked SQLite file is worth waiting for; a bug is not.
 DATABASE_RETRY = {
@@ -50,6 +55,17 @@ def tabulate(election_id: int) -> str:
 def sweep() -> list[int]:
     """Every 30 s (beat): request a run for each election that needs one."""
     return tabulation_sweep()
+
+
+@shared_task(name=SITE_PAGES_TASK, **DATABASE_RETRY)
+def site_pages(election_id: int) -> int | None:
+    """After each tabulation run: the public pages of the election's latest
+    published version, unless they are out already (the version written).
+    Safe twice or late: an older version never replaces a newer one's pages."""
+    from tabulation.services.site_pages import site_pages_latest
+
+    slug = Election.objects.filter(pk=election_id).values_list("slug", flat=True).first()
+    return None if slug is None else site_pages_latest(slug)
 
 
 @shared_task(name="tabulation.site_pages_fill")

@@ -13,10 +13,12 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
+from unittest import mock
 
 from django.db import transaction
 
 from tabulation import models
+from tabulation.services import tabulation as tabulation_service
 from tabulation.services.tabulation import tabulation_request
 from tests.factories import (
     CandidateFactory,
@@ -215,3 +217,15 @@ def recount(election: models.Election) -> dict[str, object]:
                 assert isinstance(own_votes, dict)
                 own_votes[str(number)] = own_votes.get(str(number), 0) + vote.votes
     return {"totals": totals, "lists": by_list, "municipalities": municipalities}
+
+
+def run_as_a_worker(election: models.Election) -> None:
+    """A run of the tabulation task, then the pages task it asks for, as a
+    worker takes them from the queue (services/tabulation.py)."""
+    from tabulation.services.site_pages import site_pages_latest
+
+    with mock.patch.object(tabulation_service, "_send", return_value=True) as sent:
+        assert tabulation_service.tabulation_run(election_id=election.pk) == "done"
+    for call in sent.call_args_list:
+        assert call.args == (tabulation_service.SITE_PAGES_TASK, election.pk)
+        site_pages_latest(election.slug)

@@ -111,6 +111,7 @@ def snapshot_publish(
     snapshot: ResultSnapshot,
     stations: list[dict[str, Any]] | None = None,
     rebuild: bool = True,
+    pages: bool = True,
 ) -> None:
     """Write ``snapshot`` to the files in PUBLISH_DIR and to the cache.
 
@@ -120,7 +121,9 @@ def snapshot_publish(
     is written first and once (``_write_once``): a version published again
     keeps the bytes it went out with. Then the top-level files, copies of
     the folder's, then the cache, so the cache never names a version whose
-    files are missing.
+    files are missing. Then its public pages (services/site_pages.py),
+    unless ``pages`` is off: a tabulation run asks for them in a task of
+    their own, so that its JSON does not wait on rendering them.
     """
     election = Election.objects.get(pk=snapshot.election_id)
     slug = election.slug
@@ -160,6 +163,8 @@ def snapshot_publish(
     if is_latest and (cached is None or int(cached.get("version", 0)) <= version):
         entries[cache_key(slug, "latest")] = document
     cache.set_many(entries, timeout=None)
+    if not pages:
+        return
     # The pages last: they are rendered from what is now published, as
     # Django renders them. Imported here, as the pages' module imports the
     # views, which import services that import this module.

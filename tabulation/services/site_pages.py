@@ -25,6 +25,13 @@ a file is not there.
   them, so they take turns on a lock file.
 - ``<slug>/version.json``, what a results page polls, is written last: a
   reader that sees the new version finds every live part already there.
+- A tabulation run publishes the data files and the cache, then asks for
+  the pages in a task of their own (``site_pages_latest``, task
+  ``tabulation.site_pages``): rendering them costs several times the rest
+  of a run, and the JSON should not wait for it. Pages of one election are
+  written by one process at a time (a lock file), and never for a version
+  older than the one ``version.json`` already names, so a late task cannot
+  put an older picture back.
 """
 
 from __future__ import annotations
@@ -44,13 +51,17 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from tabulation.models import Election, TabulationState
-from tabulation.selectors.published import published_results_get, published_stations_list
+from tabulation.selectors.published import (
+    published_results_get,
+    published_stations_list,
+    published_versions_list,
+)
 from tabulation.services.publishing import _write_atomic, _write_once
 from tabulation.views import results as pages
 from tabulation.views.scans import station_paper
 
 SITE_FOLDER = "site"
-# The latest municipality and station pages one run writes at most, each in
+# The latest municipality and station pages one pages task writes at most, each in
 # every language (about 10 ms a page and language at Belgrade scale). The
 # first snapshot of a night has every station page to write (8,300 at
 # Serbia scale): written at once they would hold the run, and freshness,
@@ -82,27 +93,35 @@ def _digest(inputs: dict[str, Any]) -> str:
 
 
 @contextmanager
+def _lock_file(name: str) -> Iterator[Path]:
+    """``PUBLISH_DIR/site/.<name>.lock``, held by this process alone until
+    the block ends (the site folder, yielded, is shared by every worker and
+    web process on the published volume)."""
+    folder = Path(settings.PUBLISH_DIR) / SITE_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f".{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield folder
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
 def _digests_locked(slug: str) -> Iterator[dict[str, str]]:
     """The digests of ``slug``'s latest municipality and station pages
     (``m:<code>``, ``s:<code>``), held by this process alone until the block
-    ends, then saved: a lock beside the file, as the files are shared by
-    every worker and web process on the published volume."""
-    folder = Path(settings.PUBLISH_DIR) / SITE_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{slug}.pages.json"
-    with (folder / f".{slug}.pages.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    ends, then saved."""
+    with _lock_file(f"{slug}.pages") as folder:
+        path = folder / f"{slug}.pages.json"
         try:
-            try:
-                digests = json.loads(path.read_bytes())
-            except FileNotFoundError:
-                digests = {}
-            before = dict(digests)
-            yield digests
-            if digests != before:
-                _write_atomic(path, json.dumps(digests, sort_keys=True).encode())
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            digests = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            digests = {}
+        before = dict(digests)
+        yield digests
+        if digests != before:
+            _write_atomic(path, json.dumps(digests, sort_keys=True).encode())
 
 
 def _write_if_changed(
@@ -205,7 +224,22 @@ def site_pages_publish(
     if not settings.PUBLISH_SITE_PAGES:
         return
     slug = document["election"]["slug"]
+    with _site_locked(slug):
+        _pages_write(document, stations, versions, latest=latest)
+
+
+def _pages_write(
+    document: dict[str, Any],
+    stations: list[dict[str, Any]] | None,
+    versions: list[dict[str, Any]],
+    *,
+    latest: bool,
+) -> None:
+    slug = document["election"]["slug"]
     version = document["version"]
+    # Pages of a later version went out meanwhile: this one's own page
+    # only. (The same version again writes its latest pages again.)
+    latest = latest and pages_version(slug) <= version
     for language in site_languages():
         with translation.override(language):
             _write_page_once(
@@ -224,6 +258,48 @@ def site_pages_publish(
     if stations is not None:
         _latest_pages_write(document, stations)
     _write_atomic(Path(settings.PUBLISH_DIR) / slug / VERSION_FILE, pages.version_json(document))
+
+
+@contextmanager
+def _site_locked(slug: str) -> Iterator[None]:
+    """One writer of ``slug``'s pages at a time, across processes."""
+    with _lock_file(f"{slug}.site"):
+        yield
+
+
+def pages_version(slug: str) -> int:
+    """The version whose pages are out (``version.json``); 0 before any."""
+    try:
+        return int(
+            json.loads((Path(settings.PUBLISH_DIR) / slug / VERSION_FILE).read_bytes())["version"]
+        )
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def site_pages_latest(slug: str) -> int | None:
+    """Write the pages of ``slug``'s latest published version unless they
+    are out already (task ``tabulation.site_pages``, after each run), and
+    the own page of each version published since the last pages went out;
+    the latest version written, or None. Reads what is published, never the
+    tables: the pages show exactly the published files."""
+    if not settings.PUBLISH_SITE_PAGES:
+        return None
+    with _site_locked(slug):
+        document = published_results_get(slug)
+        done = pages_version(slug)
+        if document is None or done >= document["version"]:
+            return None
+        versions = published_versions_list(slug)
+        for item in versions:
+            # Coalesced runs publish several versions before this task runs.
+            if done < int(item["version"]) < int(document["version"]):
+                earlier = published_results_get(slug, int(item["version"]))
+                if earlier is not None:
+                    _pages_write(earlier, None, versions, latest=False)
+        stations = published_stations_list(slug, document["version"])
+        _pages_write(document, stations, versions, latest=True)
+        return int(document["version"])
 
 
 def _latest_refresh(slug: str, **options: Any) -> list[str]:
@@ -258,6 +334,9 @@ def site_pages_fill_idle() -> dict[str, int]:
     ).values("election_id")
     filled = {}
     for slug in Election.objects.exclude(pk__in=busy).values_list("slug", flat=True):
+        # The latest version's own pages first, should its task have been
+        # lost (a broker down, a worker killed).
+        site_pages_latest(slug)
         if written := _latest_refresh(slug):
             filled[slug] = len(written)
     return filled

@@ -72,6 +72,9 @@ SWEEP_MARGIN = timedelta(seconds=5)
 STALE_READ_RETRIES = 5
 # The name of the task that runs ``tabulation_run`` (tasks.py).
 TABULATE_TASK = "tabulation.tabulate"
+# The task that writes the public pages of the latest published version
+# (services/site_pages.py, ``site_pages_latest``).
+SITE_PAGES_TASK = "tabulation.site_pages"
 # Test-only: seconds to sleep between reading and storing, so that a test
 # can kill a worker in the middle of a run deterministically.
 TEST_DELAY_ENV = "TABULATION_TEST_DELAY_SECONDS"
@@ -259,14 +262,20 @@ def tabulation_request(*, election_id: int, force: bool = False) -> bool:
 
 
 def tabulation_enqueue(election_id: int) -> bool:
-    """Send the task now; False (and a log line) when the broker refuses.
+    """Send the task now; False (and a log line) when the broker refuses."""
+    return _send(TABULATE_TASK, election_id)
+
+
+def _send(task: str, election_id: int) -> bool:
+    """Send ``task`` for ``election_id``; False (and a log line) when the
+    broker refuses.
 
     The task is named, not imported: ``tasks.py`` calls this module, and
     this module knows the task only by its name and its one argument (the
     contract, ``tasks.tabulate``), so the two import in one direction only.
     """
     try:
-        current_app.signature(TABULATE_TASK, args=(election_id,)).apply_async(
+        current_app.signature(task, args=(election_id,)).apply_async(
             retry=True,
             # One quick retry re-opens a pooled connection that a restarted
             # broker closed; a broker that is down fails fast.
@@ -276,7 +285,8 @@ def tabulation_enqueue(election_id: int) -> bool:
         # Any broker failure (kombu, redis, socket): the accepting
         # transaction has committed and must not be disturbed.
         logger.warning(
-            "tabulation of election %s could not be enqueued; the sweep will retry",
+            "%s of election %s could not be enqueued; the beat will retry",
+            task,
             election_id,
             exc_info=True,
         )
@@ -400,11 +410,13 @@ def _publish_latest(election_id: int, outcome: TabulationOutcome) -> None:
         election_id=election_id, version__gt=published, version__lt=snapshot.version
     ).order_by("version")
     try:
+        # The data files and the cache here; the pages in a task of their
+        # own, after (SITE_PAGES_TASK), so the JSON never waits on them.
         for earlier in skipped:
             # Its rows have moved on since (a later version exists): its
             # station rows are those on record, if any (publishing.py).
-            snapshot_publish(snapshot=earlier, rebuild=False)
-        snapshot_publish(snapshot=snapshot, stations=outcome.stations)
+            snapshot_publish(snapshot=earlier, rebuild=False, pages=False)
+        snapshot_publish(snapshot=snapshot, stations=outcome.stations, pages=False)
     except Exception:
         logger.exception(
             "snapshot %s of election %s could not be published; the sweep will retry",
@@ -415,6 +427,9 @@ def _publish_latest(election_id: int, outcome: TabulationOutcome) -> None:
     TabulationState.objects.filter(pk=election_id, published_version__lt=snapshot.version).update(
         published_version=snapshot.version
     )
+    if settings.PUBLISH_SITE_PAGES:
+        # A lost task leaves the pages to the beat (site_pages_fill_idle).
+        _send(SITE_PAGES_TASK, election_id)
 
 
 # --- The periodic sweep -----------------------------------------------------------------

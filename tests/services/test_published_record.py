@@ -19,8 +19,7 @@ from tabulation.selectors.open_data import OPEN_DATA_FILES
 from tabulation.services import publishing
 from tabulation.services import tabulation as service
 from tabulation.services.publishing import snapshot_publish
-from tabulation.services.tabulation import tabulation_run
-from tests.factories_records import random_votes, record_accept, small_election
+from tests.factories_records import random_votes, record_accept, run_as_a_worker, small_election
 
 pytestmark = [pytest.mark.django_db, pytest.mark.site_pages]
 
@@ -68,7 +67,7 @@ class PublicRecord:
 
 
 def run(election: models.Election) -> None:
-    assert tabulation_run(election_id=election.pk) == "done"
+    run_as_a_worker(election)
 
 
 def test_no_published_file_of_any_version_ever_changes_or_disappears() -> None:
