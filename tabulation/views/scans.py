@@ -200,4 +200,9 @@ def station_paper(slug: str, code: str) -> tuple[dict[str, object], str]:
     without waiting for the next one."""
     paper = published_paper_get(slug, code)
     part = hashlib.sha256(json.dumps(paper, sort_keys=True).encode()).hexdigest()[:12]
-    return {"scans": paper.get("scans", []), "agreement": paper.get("agreement")}, part
+    return station_paper_shown(paper), part
+
+
+def station_paper_shown(paper: dict[str, object]) -> dict[str, object]:
+    """What the public station page shows of a published paper record."""
+    return {"scans": paper.get("scans", []), "agreement": paper.get("agreement")}
