@@ -39,6 +39,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -71,6 +72,9 @@ SITE_FOLDER = "site"
 # ``site_pages_fill_idle`` writes them.
 PAGES_PER_RUN = 60
 VERSION_FILE = "version.json"
+# How long the beat's fill goes on writing batches of pages, of the 30 s
+# between two beats (site_pages_fill_idle).
+FILL_SECONDS = 10.0
 
 
 def site_languages() -> list[str]:
@@ -329,25 +333,34 @@ def site_station_pages_refresh(slug: str, codes: set[str] | None = None) -> list
     return [key.removeprefix("s:") for key in written]
 
 
-def site_pages_fill_idle() -> dict[str, int]:
-    """One batch (PAGES_PER_RUN) of the latest pages that runs left to
-    Django, for each election whose tabulation is idle: no run holds it and
-    none is wanted. The beat calls it every 30 s (``tasks.site_pages_fill``),
-    so a night's first snapshot has every page as a file some minutes later
-    without holding back a run: a batch costs a worker one or two seconds,
-    and a busy election waits for a quiet moment. The slugs written to, with
-    how many pages each (none when PUBLISH_SITE_PAGES is off: see
-    ``_latest_refresh``)."""
-    busy = TabulationState.objects.filter(
+def _busy_elections() -> QuerySet[TabulationState, Any]:
+    """The elections a run holds or wants (as ids, for ``pk__in``)."""
+    return TabulationState.objects.filter(
         Q(pending=True) | Q(lease_expires_at__gt=timezone.now())
     ).values("election_id")
-    filled = {}
-    for slug in Election.objects.exclude(pk__in=busy).values_list("slug", flat=True):
+
+
+def site_pages_fill_idle(seconds: float = FILL_SECONDS) -> dict[str, int]:
+    """The latest pages that runs left to Django, for each election whose
+    tabulation is idle (no run holds it and none is wanted), batch after
+    batch (PAGES_PER_RUN) for ``seconds`` at most, the first batch always.
+    The beat calls it every 30 s (``tasks.site_pages_fill``), so a night's
+    first snapshot, and the official one, which changes every page, have
+    every page as a file soon after without holding back a run: an election
+    that gets busy is left after the batch in hand. The slugs written to,
+    with how many pages each (none when PUBLISH_SITE_PAGES is off: see
+    ``_latest_refresh``)."""
+    deadline = time.monotonic() + seconds
+    filled: dict[str, int] = {}
+    for slug in Election.objects.exclude(pk__in=_busy_elections()).values_list("slug", flat=True):
         # The latest version's own pages first, should its task have been
         # lost (a broker down, a worker killed).
         site_pages_latest(slug)
-        if written := _latest_refresh(slug):
-            filled[slug] = len(written)
+        while written := _latest_refresh(slug):
+            filled[slug] = filled.get(slug, 0) + len(written)
+            busy = Election.objects.filter(slug=slug, pk__in=_busy_elections()).exists()
+            if busy or time.monotonic() >= deadline:
+                break
     return filled
 
 

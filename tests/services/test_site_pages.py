@@ -190,14 +190,34 @@ def test_the_beat_fills_the_pages_a_run_left_one_batch_at_a_time(novi_grad: Novi
         left = (len({row["municipality"] for row in stations}) + len(stations)) - 2
         assert left > 4  # more than two batches
 
-        assert site_pages.site_pages_fill_idle() == {SLUG: 2}
-        assert site_pages.site_pages_fill_idle() == {SLUG: 2}
-        while site_pages.site_pages_fill_idle():
-            pass
+        # With no time to spare, one batch a beat.
+        assert site_pages.site_pages_fill_idle(seconds=0) == {SLUG: 2}
+        assert site_pages.site_pages_fill_idle(seconds=0) == {SLUG: 2}
+        # With time (a beat's FILL_SECONDS), every batch left.
+        assert site_pages.site_pages_fill_idle() == {SLUG: left - 4}
+        assert site_pages.site_pages_fill_idle() == {}
 
     assert site_pages.site_pages_fill(SLUG) == 0
     for row in stations:
         assert_same_as_django(f"/en/results/{SLUG}/stations/{row['code']}/")
+
+
+def test_the_beat_stops_filling_when_a_run_is_wanted(novi_grad: NoviGrad) -> None:
+    with mock.patch.object(site_pages, "PAGES_PER_RUN", 2):
+        publish_version_1(novi_grad)
+        tabulation_idle(novi_grad)
+        batches = []
+        refresh = site_pages._latest_refresh
+
+        def refresh_then_a_record_comes(slug: str) -> list[str]:
+            written = refresh(slug)
+            batches.append(written)
+            models.TabulationState.objects.filter(election=novi_grad.election).update(pending=True)
+            return written
+
+        with mock.patch.object(site_pages, "_latest_refresh", refresh_then_a_record_comes):
+            assert site_pages.site_pages_fill_idle() == {SLUG: 2}
+        assert len(batches) == 1
 
 
 @pytest.mark.parametrize("busy", ["pending", "running"])
@@ -214,4 +234,4 @@ def test_the_beat_leaves_an_election_whose_tabulation_is_busy(
 
         assert site_pages.site_pages_fill_idle() == {}
         tabulation_idle(novi_grad)
-        assert site_pages.site_pages_fill_idle() == {SLUG: 2}
+        assert site_pages.site_pages_fill_idle(seconds=0) == {SLUG: 2}
