@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from unittest import mock
 
+from django.core.cache import cache
 from django.db import transaction
 
 from tabulation import models
@@ -227,5 +228,11 @@ def run_as_a_worker(election: models.Election) -> None:
     with mock.patch.object(tabulation_service, "_send", return_value=True) as sent:
         assert tabulation_service.tabulation_run(election_id=election.pk) == "done"
     for call in sent.call_args_list:
-        assert call.args == (tabulation_service.SITE_PAGES_TASK, election.pk)
+        assert call == mock.call(
+            tabulation_service.SITE_PAGES_TASK,
+            election.pk,
+            countdown=tabulation_service.PAGES_AFTER_SECONDS,
+        )
         site_pages_latest(election.slug)
+    # Its countdown passed: the next run asks for the pages again.
+    cache.delete(tabulation_service.pages_request_key(election.pk))

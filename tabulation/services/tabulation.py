@@ -35,6 +35,7 @@ from typing import Any
 
 from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -73,8 +74,12 @@ STALE_READ_RETRIES = 5
 # The name of the task that runs ``tabulation_run`` (tasks.py).
 TABULATE_TASK = "tabulation.tabulate"
 # The task that writes the public pages of the latest published version
-# (services/site_pages.py, ``site_pages_latest``).
+# (services/site_pages.py, ``site_pages_latest``), and how long after a
+# run it runs: the versions a burst publishes meanwhile go out in one task.
+# An open results page polls every 5 s (static/js/results.js); the JSON
+# never waits for the pages.
 SITE_PAGES_TASK = "tabulation.site_pages"
+PAGES_AFTER_SECONDS = 3.0
 # Test-only: seconds to sleep between reading and storing, so that a test
 # can kill a worker in the middle of a run deterministically.
 TEST_DELAY_ENV = "TABULATION_TEST_DELAY_SECONDS"
@@ -266,9 +271,9 @@ def tabulation_enqueue(election_id: int) -> bool:
     return _send(TABULATE_TASK, election_id)
 
 
-def _send(task: str, election_id: int) -> bool:
-    """Send ``task`` for ``election_id``; False (and a log line) when the
-    broker refuses.
+def _send(task: str, election_id: int, *, countdown: float | None = None) -> bool:
+    """Send ``task`` for ``election_id`` (to run ``countdown`` seconds from
+    now, if given); False (and a log line) when the broker refuses.
 
     The task is named, not imported: ``tasks.py`` calls this module, and
     this module knows the task only by its name and its one argument (the
@@ -276,6 +281,7 @@ def _send(task: str, election_id: int) -> bool:
     """
     try:
         current_app.signature(task, args=(election_id,)).apply_async(
+            countdown=countdown,
             retry=True,
             # One quick retry re-opens a pooled connection that a restarted
             # broker closed; a broker that is down fails fast.
@@ -428,8 +434,21 @@ def _publish_latest(election_id: int, outcome: TabulationOutcome) -> None:
         published_version=snapshot.version
     )
     if settings.PUBLISH_SITE_PAGES:
-        # A lost task leaves the pages to the beat (site_pages_fill_idle).
-        _send(SITE_PAGES_TASK, election_id)
+        pages_request(election_id)
+
+
+def pages_request_key(election_id: int) -> str:
+    return f"tabulation:{election_id}:pages-requested"
+
+
+def pages_request(election_id: int) -> bool:
+    """Send the pages task for ``election_id`` unless one was sent in the last
+    PAGES_AFTER_SECONDS (it will write whatever is latest when it runs);
+    whether this call sent it. A lost task leaves the pages to the beat
+    (``site_pages_fill_idle``); a duplicate finds nothing to do."""
+    if not cache.add(pages_request_key(election_id), True, timeout=PAGES_AFTER_SECONDS):
+        return False
+    return _send(SITE_PAGES_TASK, election_id, countdown=PAGES_AFTER_SECONDS)
 
 
 # --- The periodic sweep -----------------------------------------------------------------

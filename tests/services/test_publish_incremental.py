@@ -111,7 +111,9 @@ def test_a_run_publishes_the_data_and_leaves_the_pages_to_their_task() -> None:
     with mock.patch.object(service, "_send", return_value=True) as sent:
         assert service.tabulation_run(election_id=made.election.pk) == "done"
 
-    assert sent.call_args_list == [mock.call(service.SITE_PAGES_TASK, made.election.pk)]
+    assert sent.call_args_list == [
+        mock.call(service.SITE_PAGES_TASK, made.election.pk, countdown=service.PAGES_AFTER_SECONDS)
+    ]
     assert json.loads((root / slug / "results.json").read_bytes())["version"] == 1
     assert not (root / "site").exists() and site_pages.pages_version(slug) == 0
     assert site_pages.site_pages_latest(slug) == 1
@@ -163,3 +165,20 @@ def test_the_beat_writes_the_pages_of_a_run_whose_pages_task_was_lost() -> None:
     site_pages.site_pages_fill_idle()
 
     assert site_pages.pages_version(slug) == 1
+
+
+def test_a_burst_of_runs_asks_for_the_pages_once() -> None:
+    made = small_election(municipalities=2, stations_per_municipality=2, lists=3, seats=7)
+    rng = random.Random(4)
+    with mock.patch.object(service, "_send", return_value=True) as sent:
+        for station in made.stations[:3]:
+            record_accept(made.rounds[station.code], random_votes(rng, made.lists, 900))
+            assert service.tabulation_run(election_id=made.election.pk) == "done"
+
+    # Three versions published; one task, which writes the latest (and the
+    # own pages of the two before it) when it runs.
+    assert models.ResultSnapshot.objects.filter(election=made.election).count() == 3
+    assert sent.call_args_list == [
+        mock.call(service.SITE_PAGES_TASK, made.election.pk, countdown=service.PAGES_AFTER_SECONDS)
+    ]
+    assert site_pages.site_pages_latest(made.election.slug) == 3
