@@ -449,3 +449,27 @@ def test_the_sweep_re_enqueues_pending_work_whose_task_was_lost(no_enqueue):
     )
 
     assert tabulation_sweep() == [made.election.pk]
+
+
+@pytest.mark.django_db
+def test_a_run_that_goes_round_again_waits_out_the_round_interval(no_enqueue):
+    made = small_election()
+    accept_all(made, random.Random(23))
+    compute = service.tabulation_compute
+    rounds = []
+
+    def compute_while_a_record_comes(*, election_id):
+        rounds.append(election_id)
+        if len(rounds) == 1:  # work comes in during the first round only
+            models.TabulationState.objects.filter(pk=election_id).update(pending=True)
+        return compute(election_id=election_id)
+
+    with (
+        mock.patch.object(service, "tabulation_compute", compute_while_a_record_comes),
+        mock.patch.object(service.time, "sleep") as sleep,
+    ):
+        assert tabulation_run(election_id=made.election.pk) == "done"
+
+    assert len(rounds) == 2
+    (waited,), _ = sleep.call_args
+    assert 0 < waited <= service.ROUND_INTERVAL_SECONDS
