@@ -329,10 +329,12 @@ def freshness(
     scale: dict[str, int],
     rate: int = 50,
     records: int = 250,
+    workers: int = 1,
 ) -> None:
-    """Accept ``records`` records at ``rate`` a second with a real worker
-    running, into an election of ``scale`` with half its stations counted;
-    for each, the time until a published snapshot includes it."""
+    """Accept ``records`` records at ``rate`` a second with ``workers`` real
+    worker processes running, into an election of ``scale`` with half its
+    stations counted; for each, the time until a published snapshot
+    includes it."""
     from commission.celery import app
     from tests.conftest import WorkerProcess
     from tests.factories_records import random_votes, record_accept
@@ -349,8 +351,9 @@ def freshness(
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     previous = app.conf.task_default_queue
     app.conf.task_default_queue = queue
-    worker = WorkerProcess(queue)
-    worker.start()
+    running = [WorkerProcess(queue) for _ in range(workers)]
+    for worker in running:
+        worker.start()
     key = f"results:{election.slug}:latest"
     seen: list[tuple[float, int]] = []  # (time first seen, stations counted)
     stop = threading.Event()
@@ -389,8 +392,9 @@ def freshness(
         stop.set()
         watcher.join()
     finally:
-        worker.stop()
-        worker.log.unlink(missing_ok=True)
+        for worker in running:
+            worker.stop()
+            worker.log.unlink(missing_ok=True)
         app.conf.task_default_queue = previous
     delays = []
     for index, moment in enumerate(accepted_at):
@@ -401,7 +405,8 @@ def freshness(
     missing = len(accepted_at) - len(delays)
     quantiles = statistics.quantiles(delays, n=20) if len(delays) > 1 else [0.0] * 19
     print(
-        f"freshness, {len(accepted_at)} records at {achieved:.0f}/s into a {label} "
+        f"freshness, {workers} worker{'s' if workers > 1 else ''}, {len(accepted_at)} records "
+        f"at {achieved:.0f}/s into a {label} "
         f"election ({counted:,} of {scale['stations']:,} counted): "
         f"p50 {statistics.median(delays):.2f} s, "
         f"p95 {quantiles[18]:.2f} s, max {max(delays):.2f} s, "
@@ -437,6 +442,7 @@ def main() -> None:
         full_run("Serbia, 8,300 stations (8,290 counted) x 25 lists, 250 seats", serbia)
         freshness(rng, label="Belgrade-scale", scale=BELGRADE)
         freshness(rng, label="Serbia-scale", scale=SERBIA)
+        freshness(rng, label="Serbia-scale", scale=SERBIA, workers=2)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
