@@ -98,11 +98,13 @@ def _stations_for(snapshot: ResultSnapshot, *, rebuild: bool) -> list[dict[str, 
     return None
 
 
-def _published_version(folder: Path) -> int:
+def version_in(path: Path) -> int:
+    """The ``version`` a published JSON file names (``results.json``,
+    ``version.json``); 0 when the file is missing or names none."""
     try:
-        with (folder / "results.json").open("rb") as handle:
+        with path.open("rb") as handle:
             return int(json.load(handle).get("version", 0))
-    except (FileNotFoundError, ValueError, AttributeError):
+    except (FileNotFoundError, ValueError, AttributeError, TypeError):
         return 0
 
 
@@ -137,7 +139,7 @@ def snapshot_publish(
         name: _write_once(own / name, content)
         for name, content in open_data_files(document, stations).items()
     }
-    newest = _published_version(folder)
+    newest = version_in(folder / "results.json")
     is_latest = newest <= version
     if is_latest:
         # results.json last: a reader that sees the new version finds its

@@ -59,7 +59,7 @@ from tabulation.selectors.published import (
     published_versions_list,
 )
 from tabulation.selectors.scans import published_paper_get
-from tabulation.services.publishing import _write_atomic, _write_once
+from tabulation.services.publishing import _write_atomic, _write_once, version_in
 from tabulation.views import results as pages
 from tabulation.views.scans import station_paper_shown
 
@@ -282,12 +282,7 @@ def _site_locked(slug: str) -> Iterator[None]:
 
 def pages_version(slug: str) -> int:
     """The version whose pages are out (``version.json``); 0 before any."""
-    try:
-        return int(
-            json.loads((Path(settings.PUBLISH_DIR) / slug / VERSION_FILE).read_bytes())["version"]
-        )
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
-        return 0
+    return version_in(Path(settings.PUBLISH_DIR) / slug / VERSION_FILE)
 
 
 def site_pages_latest(slug: str) -> int | None:
@@ -358,7 +353,7 @@ def site_pages_fill_idle(seconds: float = FILL_SECONDS) -> dict[str, int]:
         site_pages_latest(slug)
         while written := _latest_refresh(slug):
             filled[slug] = filled.get(slug, 0) + len(written)
-            busy = Election.objects.filter(slug=slug, pk__in=_busy_elections()).exists()
+            busy = _busy_elections().filter(election__slug=slug).exists()
             if busy or time.monotonic() >= deadline:
                 break
     return filled
