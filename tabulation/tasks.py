@@ -59,9 +59,10 @@ def sweep() -> list[int]:
 
 @shared_task(name=SITE_PAGES_TASK, **DATABASE_RETRY)
 def site_pages(election_id: int) -> int | None:
-    """After each tabulation run: the public pages of the election's latest
-    published version, unless they are out already (the version written).
-    Safe twice or late: an older version never replaces a newer one's pages."""
+    """PAGES_AFTER_SECONDS after a tabulation run (one task for the runs of
+    that time): the public pages of the election's latest published version,
+    unless they are out already (the version written). Safe twice or late:
+    an older version never replaces a newer one's pages."""
     from tabulation.services.site_pages import site_pages_latest
 
     slug = Election.objects.filter(pk=election_id).values_list("slug", flat=True).first()
@@ -70,9 +71,9 @@ def site_pages(election_id: int) -> int | None:
 
 @shared_task(name="tabulation.site_pages_fill")
 def site_pages_fill() -> dict[str, int]:
-    """Every 30 s (beat): one batch of the public pages that runs left to
-    Django, for each election whose tabulation is idle. Imported here: the
-    pages' module imports the views."""
+    """Every 30 s (beat): the public pages that runs left to Django, batch
+    after batch for up to FILL_SECONDS, for each election whose tabulation
+    is idle. Imported here: the pages' module imports the views."""
     from tabulation.services.site_pages import site_pages_fill_idle
 
     return site_pages_fill_idle()
