@@ -198,6 +198,8 @@ def _records_get(ballot_of: dict[int, int], **rounds: Any) -> dict[int, RecordRo
         ):
             votes_of[record_id].append((ballot_of[list_id], count))
         for values in records.values_list("round_id", "id", "accepted_at", *RECORD_FIELDS):
+            if (values[1], values[2]) in _records_seen:
+                continue  # read again by the one query for many: already worked out
             _records_seen[(values[1], values[2])] = RecordRow(
                 round_id=values[0],
                 record_id=values[1],
